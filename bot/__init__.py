@@ -1,0 +1,1 @@
+"""Composition root and adapters: CLI, console, and later Slack, Teams and the scheduler."""

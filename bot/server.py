@@ -1,0 +1,55 @@
+"""`scout serve`: one aiohttp server for Slack (and, later, Teams), plus a health check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy import text
+
+from handlers.context import Scout
+
+log = logging.getLogger("scout.server")
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def build_web_app(scout: Scout, slack: AsyncApp | None) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            await asyncio.to_thread(_ping, scout)
+        except Exception as exc:  # any driver error means "not healthy"
+            return web.json_response({"ok": False, "database": type(exc).__name__}, status=503)
+        return web.json_response({"ok": True, "database": scout.db.backend})
+
+    app.router.add_get("/healthz", healthz)
+    if slack is not None:
+
+        async def slack_events(request: web.Request) -> web.Response:
+            try:
+                bolt_request = await to_bolt_request(request)
+            except (UnicodeDecodeError, ValueError):
+                return web.json_response({"ok": False, "error": "unreadable body"}, status=400)
+            try:
+                return await to_aiohttp_response(await slack.async_dispatch(bolt_request))
+            except (ValueError, KeyError, TypeError):  # a signed but malformed payload
+                log.warning("malformed Slack request refused")
+                return web.json_response({"ok": False, "error": "malformed request"}, status=400)
+
+        app.router.add_post("/slack/events", slack_events)
+    return app
+
+
+def _ping(scout: Scout) -> None:
+    with scout.db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+async def run_socket_mode(slack: AsyncApp, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    await AsyncSocketModeHandler(slack, app_token).start_async()

@@ -1,0 +1,327 @@
+"""The Slack adapter: Bolt listeners that translate Slack payloads into handler requests and
+render the replies as Block Kit. One listener, one job, ack first; handler calls run in a
+worker thread so the event loop keeps acknowledging other requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot import slack_modals as modals
+from bot.blockkit import render_blocks
+from bot.settings import SlackSettings
+from handlers import decide
+from handlers.accounts import account_for_channel
+from handlers.commands import parse_money
+from handlers.context import Scout
+from handlers.errors import Answer
+from handlers.flag import flag, link_message
+from handlers.guards import require_lead, require_person
+from handlers.leads import home
+from handlers.monitor import channel_message, flag_suggested
+from handlers.pipeline import pipeline
+from handlers.replies import Reply
+from handlers.requests import Request
+from store.events import first_sighting
+
+log = logging.getLogger("scout.slack")
+AUTO_REACTION = "dart"
+
+
+def make_client(settings: SlackSettings) -> AsyncWebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries transient failures."""
+    kwargs: dict[str, Any] = {}
+    if settings.api_url:
+        kwargs["base_url"] = settings.api_url
+    return AsyncWebClient(
+        token=settings.bot_token,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+        **kwargs,
+    )
+
+
+def _slack(user: str, text: str = "", channel: str | None = None, source: str = "slash", **kw: Any) -> Request:
+    return Request(platform="slack", user=user, text=text, channel=channel, source=source, **kw)
+
+
+async def _run(fn: Callable[..., Reply], *args: Any) -> Reply:
+    return await asyncio.to_thread(fn, *args)
+
+
+def build_slack_app(scout: Scout, settings: SlackSettings, client: AsyncWebClient | None = None) -> AsyncApp:
+    app = AsyncApp(
+        token=settings.bot_token,
+        signing_secret=settings.signing_secret,
+        client=client or make_client(settings),
+        name="scout",
+    )
+    _register_commands(app, scout)
+    _register_monitoring(app, scout)
+    _register_lead_buttons(app, scout)
+    _register_modals(app, scout)
+    _register_home(app, scout)
+    return app
+
+
+def _register_commands(app: AsyncApp, scout: Scout) -> None:
+    # Bolt fills listener arguments by name, so each listener closes over its handler.
+    def command_listener(handler: Callable[[Scout, Request], Reply]):  # noqa: ANN202
+        async def listener(ack, command, respond) -> None:  # noqa: ANN001
+            await ack()
+            request = _slack(command["user_id"], command.get("text", ""), command.get("channel_id"))
+            reply = await _run(handler, scout, request)
+            await respond(response_type="ephemeral", **render_blocks(reply))
+
+        return listener
+
+    app.command("/flag")(command_listener(flag))
+    app.command("/pipeline")(command_listener(pipeline))
+
+
+def _register_monitoring(app: AsyncApp, scout: Scout) -> None:
+    @app.event("message")
+    async def listen(event, body, client) -> None:  # noqa: ANN001
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
+        if not await asyncio.to_thread(_first_time, scout, event_id):
+            return
+        request = _slack(event["user"], event.get("text", ""), event.get("channel"), "channel",
+                         message_ts=event.get("ts"))
+        reply = await _run(channel_message, scout, request)
+        if reply.meta.get("silent"):
+            return
+        if reply.meta.get("monitoring") == "auto" and reply.lead_id:
+            await client.reactions_add(channel=event["channel"], timestamp=event["ts"], name=AUTO_REACTION)
+            link = await client.chat_getPermalink(channel=event["channel"], message_ts=event["ts"])
+            await asyncio.to_thread(link_message, scout, reply.lead_id, link.get("permalink") or "")
+        await client.chat_postEphemeral(channel=event["channel"], user=event["user"], **render_blocks(reply))
+
+    @app.event({"type": "message", "subtype": re.compile(".*")})
+    async def ignore_other_messages() -> None:
+        """Edits, joins and bot posts are not remarks (edits follow flagged leads later)."""
+
+
+def _first_time(scout: Scout, event_id: str) -> bool:
+    with scout.db.session() as session:
+        return first_sighting(session, f"slack:{event_id}", scout.now())
+
+
+def _lead_of(action_id: str) -> str:
+    return action_id.rsplit("_", 1)[-1]
+
+
+def _register_lead_buttons(app: AsyncApp, scout: Scout) -> None:
+    simple: dict[str, Callable[[Scout, Request, str], Reply]] = {
+        "drop": lambda s, r, lead: decide.drop(s, r, lead, "No reason given yet"),
+        "snooze": lambda s, r, lead: decide.snooze(s, r, lead),
+        "undo": lambda s, r, lead: decide.undo(s, r, lead),
+        "revive": lambda s, r, lead: decide.revive(s, r, lead),
+    }
+    def button(name: str, handler: Callable[[Scout, Request, str], Reply]):  # noqa: ANN202
+        async def listener(ack, body, action, respond, client) -> None:  # noqa: ANN001
+            await ack()
+            request = _slack(body["user"]["id"], channel=(body.get("channel") or {}).get("id"))
+            lead_id = _lead_of(action["action_id"])
+            reply = await _run(handler, scout, request, lead_id)
+            picker = modals.drop_reason_picker(int(lead_id)) if name == "drop" else None
+            if _from_home(body):
+                await _refresh_home(scout, client, body["user"]["id"], reply)
+            else:
+                await _show_outcome(respond, reply, picker)
+
+        return listener
+
+    for name, handler in simple.items():
+        app.action(re.compile(rf"^scout_{name}_\d+$"))(button(name, handler))
+
+    @app.action(re.compile(r"^scout_dropreason_\d+$"))
+    async def drop_reason(ack, body, action, respond) -> None:  # noqa: ANN001
+        await ack()
+        reason = (action.get("selected_option") or {}).get("value", "")
+        lead_id = _lead_of(action["action_id"])
+        reply = await _run(decide.explain_drop, scout, _slack(body["user"]["id"]), lead_id, reason)
+        await _show_outcome(respond, reply)
+
+    def modal_opener(make_view: Callable[[int, dict[str, Any], dict[str, Any]], dict[str, Any]]):  # noqa: ANN202
+        """A button that opens a modal about its lead, for people who may act on it."""
+
+        async def open_modal(ack, body, action, client, respond) -> None:  # noqa: ANN001
+            await ack()
+            lead_id = _lead_of(action["action_id"])
+            current = await asyncio.to_thread(_ratings, scout, body["user"]["id"], lead_id)
+            if isinstance(current, Reply):
+                await respond(response_type="ephemeral", replace_original=False, **render_blocks(current))
+                return
+            view = make_view(int(lead_id), current, {"response_url": body.get("response_url")})
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+        return open_modal
+
+    app.action(re.compile(r"^scout_qualify_\d+$"))(modal_opener(modals.qualify_modal))
+    app.action(re.compile(r"^scout_fix_services_\d+$"))(modal_opener(
+        lambda lead_id, current, meta: modals.services_modal(scout.config, lead_id, current["services"], meta)
+    ))
+
+    @app.action(re.compile(r"^scout_flag_message_"))
+    async def flag_it(ack, body, action, client, respond) -> None:  # noqa: ANN001
+        await ack()
+        channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+        ts = action.get("value", "")
+        text, permalink = await _message_text(client, channel, ts)
+        request = _slack(body["user"]["id"], text, channel, "channel", message_ts=ts, permalink=permalink)
+        reply = await _run(flag_suggested, scout, request)
+        await _show_outcome(respond, reply)
+
+    @app.action(re.compile(r"^scout_not_a_lead_"))
+    async def not_a_lead(ack, respond) -> None:  # noqa: ANN001
+        await ack()
+        await respond(delete_original=True)
+
+
+def _ratings(scout: Scout, user: str, lead_id: str) -> dict[str, Any] | Reply:
+    """The lead's current qualification, or the refusal the person gets instead."""
+    request = _slack(user)
+    try:
+        person = require_person(scout, request)
+        with scout.db.session() as session:
+            lead = require_lead(scout, session, person, lead_id)
+            return {**{dim: getattr(lead, dim) for dim in decide.DIMENSIONS}, "services": list(lead.services)}
+    except Answer as answer:
+        return answer.reply
+
+
+async def _message_text(client: AsyncWebClient, channel: str, ts: str) -> tuple[str, str | None]:
+    history = await client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    messages = history.get("messages") or []
+    text = messages[0].get("text", "") if messages and messages[0].get("ts") == ts else ""
+    link = await client.chat_getPermalink(channel=channel, message_ts=ts)
+    return text, link.get("permalink")
+
+
+async def _show_outcome(respond, reply: Reply, extra: dict[str, Any] | None = None) -> None:  # noqa: ANN001
+    """Replace the message that carried the buttons, so no stale buttons stay; a refusal goes
+    to the clicker alone and leaves the message as it was."""
+    rendered = render_blocks(reply)
+    if reply.kind in ("refused", "error"):
+        await respond(response_type="ephemeral", replace_original=False, **rendered)
+        return
+    if extra is not None:
+        rendered["blocks"] = [*rendered["blocks"][:48], {"type": "actions", "elements": [extra]}]
+    await respond(replace_original=True, **rendered)
+
+
+def _register_modals(app: AsyncApp, scout: Scout) -> None:
+    @app.shortcut("flag_as_lead")
+    async def open_flag(ack, body, client) -> None:  # noqa: ANN001
+        await ack()
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id")
+        account = account_for_channel(scout.config, channel)
+        tags = await asyncio.to_thread(scout.tagger.tag, message.get("text", ""), account, True)
+        guess = ", ".join(scout.config.service_name(s) for s in tags.service_ids)
+        guess = f"Scout's guess: {guess}" if guess else ""
+        metadata = {"channel": channel, "ts": message.get("ts")}
+        account_id = account.id if account else None
+        view = modals.flag_modal(scout.config, message.get("text", ""), account_id, guess, metadata)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(modals.FLAG_CALLBACK)
+    async def submit_flag(ack, body, view, client) -> None:  # noqa: ANN001
+        values = modals.submitted(view)
+        remark = (values.get("remark") or "").strip()
+        if not remark:
+            await ack(response_action="errors", errors={"remark": "Write what you heard."})
+            return
+        await ack()
+        meta = _metadata(view)
+        permalink = None
+        if meta.get("channel") and meta.get("ts"):
+            link = await client.chat_getPermalink(channel=meta["channel"], message_ts=meta["ts"])
+            permalink = link.get("permalink")
+        user = body["user"]["id"]
+        request = _slack(user, f"{values.get('account')} {remark}", meta.get("channel"), "shortcut",
+                         message_ts=meta.get("ts"), permalink=permalink)
+        reply = await _run(flag, scout, request)
+        await client.chat_postEphemeral(channel=meta.get("channel") or user, user=user, **render_blocks(reply))
+
+    @app.view(modals.QUALIFY_CALLBACK)
+    async def submit_qualify(ack, body, view, client) -> None:  # noqa: ANN001
+        values = modals.submitted(view)
+        value = None
+        if values.get("value"):
+            try:
+                value = parse_money(values["value"])
+            except Answer:
+                await ack(response_action="errors", errors={"value": "Write an amount like 120000, 120k or $1.2m."})
+                return
+        await ack()
+        meta = _metadata(view)
+        ratings = {dim: values.get(dim) for dim in decide.DIMENSIONS if values.get(dim)}
+        reply = await _run(decide.qualify, scout, _slack(body["user"]["id"]), meta.get("lead_id"), ratings,
+                           value, values.get("stage"))
+        await _after_modal(client, body, meta, reply)
+
+    @app.view(modals.SERVICES_CALLBACK)
+    async def submit_services(ack, body, view, client) -> None:  # noqa: ANN001
+        await ack()
+        meta = _metadata(view)
+        services = modals.submitted(view).get("services") or []
+        reply = await _run(decide.set_services, scout, _slack(body["user"]["id"]), meta.get("lead_id"), services)
+        await _after_modal(client, body, meta, reply)
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+async def _after_modal(client: AsyncWebClient, body: dict[str, Any], meta: dict[str, Any], reply: Reply) -> None:
+    """Update the message the modal was opened from; refusals go to the person alone."""
+    rendered = render_blocks(reply)
+    response_url = meta.get("response_url")
+    if response_url and reply.kind not in ("refused", "error"):
+        await AsyncWebhookClient(response_url).send(replace_original=True, **rendered)
+        return
+    await client.chat_postMessage(channel=body["user"]["id"], **rendered)
+
+
+def _register_home(app: AsyncApp, scout: Scout) -> None:
+    @app.event("app_home_opened")
+    async def publish_home(event, client) -> None:  # noqa: ANN001
+        if event.get("tab") not in (None, "home"):
+            return
+        await _refresh_home(scout, client, event["user"])
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    return (body.get("container") or {}).get("type") == "view" or (body.get("view") or {}).get("type") == "home"
+
+
+async def _refresh_home(scout: Scout, client: AsyncWebClient, user: str, outcome: Reply | None = None) -> None:
+    """Publish the App Home afresh; an action taken there shows its outcome on top."""
+    blocks = render_blocks(await _run(home, scout, _slack(user)))["blocks"]
+    if outcome is not None:
+        blocks = render_blocks(outcome)["blocks"][:2] + [{"type": "divider"}] + blocks
+    await client.views_publish(user_id=user, view={"type": "home", "blocks": blocks[:100]})
+

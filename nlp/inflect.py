@@ -1,0 +1,75 @@
+"""Inflections folded onto the catalog's own words, through spaCy lexeme norms.
+
+A lookup lemmatizer would need ~100 MB of tables and maps "taxes" to "taxis"; the catalog
+only needs its own words folded, so Scout generates their regular inflections (and a few
+common typing slips) and sets each form's NORM to the base word. The PhraseMatcher then
+matches on NORM, and the cost at tagging time is zero: norms live on the lexemes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.vocab import Vocab
+
+_VOWELS = set("aeiou")
+_MIN_TYPO_LENGTH = 6
+
+
+def inflections(word: str) -> set[str]:
+    """Regular English forms of a base word: plural, past, gerund, agent noun."""
+    forms = {word + "s", word + "ed", word + "ing", word + "er", word + "ers", word + "or", word + "ors"}
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        forms |= {word + "es"}
+    if word.endswith("e"):
+        stem = word[:-1]
+        forms |= {stem + "ing", word + "d", word + "r", word + "rs"}
+    if word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS:
+        stem = word[:-1]
+        forms |= {stem + "ies", stem + "ied"}
+    if len(word) >= 3 and word[-1] not in _VOWELS | {"w", "x", "y"} and word[-2] in _VOWELS and word[-3] not in _VOWELS:
+        doubled = word + word[-1]
+        forms |= {doubled + "ed", doubled + "ing", doubled + "er", doubled + "ers"}
+    return forms
+
+
+def typos(word: str) -> set[str]:
+    """One dropped, doubled or swapped letter: the slips fast typists make in chat."""
+    if len(word) < _MIN_TYPO_LENGTH:
+        return set()
+    out = set()
+    for i in range(len(word)):
+        out.add(word[:i] + word[i + 1 :])
+        out.add(word[:i] + word[i] + word[i:])
+        if i < len(word) - 1 and word[i] != word[i + 1]:
+            out.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+    out.discard(word)
+    return out
+
+
+def norm_table(words: Iterable[str], with_typos: bool = True) -> dict[str, str]:
+    """form -> base word, for every inflection (and typo) of the given base words. "credits"
+    folds to "credit" even when both appear in the catalog; a form two bases would claim, or a
+    typo that is itself a catalog word, is left alone."""
+    bases = {w.lower() for w in words if w.isalpha() and len(w) >= 3 and w.lower() not in STOP_WORDS}
+    table: dict[str, str] = {}
+    clashes: set[str] = set()
+    for base in sorted(bases):
+        variants = inflections(base) | (typos(base) if with_typos else set())
+        for form in variants:
+            if form in bases and form not in inflections(base):
+                continue  # a typo that is a word of its own stays itself
+            if form in table and table[form] != base:
+                clashes.add(form)
+            table[form] = base
+    for form in clashes:
+        del table[form]
+    return table
+
+
+def apply_norms(vocab: Vocab, table: dict[str, str]) -> None:
+    """Set NORM on the lexemes of each form, and of its Title and UPPER case too."""
+    for form, base in table.items():
+        for variant in (form, form.capitalize(), form.upper()):
+            vocab[variant].norm_ = base

@@ -1,0 +1,39 @@
+"""Scout's generic cue lexicons (nlp/rules.yaml), validated like app.yaml is."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+RULES_FILE = Path(__file__).with_name("rules.yaml")
+ModifierKind = Literal["negated", "declined", "hypothetical", "historical", "other_party", "engaged"]
+
+
+class ModifierCues(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    forward: list[str] = Field(default_factory=list)
+    backward: list[str] = Field(default_factory=list)
+    both: list[str] = Field(default_factory=list)
+    scope: int = Field(gt=0, le=40)
+
+
+class Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    need: list[str]
+    pain: list[str]
+    expand: list[str]
+    modifiers: dict[ModifierKind, ModifierCues]
+    terminators: list[str]
+    roles: list[str] = Field(default_factory=list)
+    trigger_patterns: dict[str, list[list[dict[str, Any]]]] = Field(default_factory=dict)
+
+
+@cache
+def load_rules(path: Path = RULES_FILE) -> Rules:
+    return Rules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))

@@ -1,0 +1,180 @@
+"""The tagger behind one interface: `Tagger.tag(text, account) -> Tags`.
+
+Built once at start-up from the firm's catalog, fully offline, on `spacy.blank("en")`:
+
+    scout_norms -> span_ruler (catalog phrases and cue phrases, one PhraseMatcher pass)
+                -> scout_trigger_patterns (token patterns, only where an anchor word occurs)
+                -> scout_context (needs and modifiers per mention)
+
+`tag` then applies what depends on the account (its wallet: upsell or cross-sell, work
+already delivered, auditor independence) and decides whether the remark is a lead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Protocol
+
+import spacy
+from spacy.language import Language
+
+from nlp import components
+from nlp.amounts import find_amounts, find_dates
+from nlp.catalog import Catalog, WalletLine
+from nlp.clean import clean_markup
+from nlp.components import EXPAND, MOD, NEED, NEED_PHRASE, PAIN, TERM, TRIGGER, Mention, phrase_patterns
+from nlp.inflect import norm_table
+from nlp.rules import Rules, load_rules
+from nlp.tags import Modifier, ServiceTag, Tags, TriggerTag
+
+NEED_PHRASE_SCORE = 0.85
+CUED_TERM_SCORE = 0.75
+EXPANSION_SCORE = 0.7
+BARE_TERM_SCORE = 0.3
+TRIGGER_SCORE = 0.7
+LEAD_THRESHOLD = 0.5
+_WORD = re.compile(r"[A-Za-z]+")
+# Modifiers that say the service is not wanted, as opposed to not being a need right now.
+_REFUSALS = {"negated", "declined"}
+OTHERS_PROVIDE = {"competitor", "in_house", "none"}
+
+
+class AccountLike(Protocol):
+    """What the tagger reads of an account: its wallet lines."""
+
+    services: Sequence[WalletLine]
+
+
+def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
+    """spacy.blank("en") plus Scout's components, with the catalog and rules as patterns."""
+    nlp = spacy.blank("en")
+    phrases = [p for s in catalog.services for p in (s.name, *s.terms, *s.topics, *s.needs)]
+    phrases += [p for t in catalog.triggers for p in t.phrases]
+    words = {w.lower() for p in phrases for w in _WORD.findall(p)}
+    nlp.add_pipe("scout_norms").add(norm_table(words))
+    ruler = nlp.add_pipe(
+        "span_ruler",
+        config={"spans_key": components.SPANS_KEY, "phrase_matcher_attr": "NORM", "validate": False},
+    )
+    patterns = []
+    for service in catalog.services:
+        patterns += phrase_patterns(TERM, [service.name.lower(), *service.terms, *service.topics], service.id)
+        patterns += phrase_patterns(NEED_PHRASE, service.needs, service.id)
+    for trigger in catalog.triggers:
+        patterns += phrase_patterns(TRIGGER, trigger.phrases, trigger.id)
+    patterns += phrase_patterns(NEED, rules.need)
+    patterns += phrase_patterns(PAIN, rules.pain)
+    patterns += phrase_patterns(EXPAND, rules.expand)
+    for kind, cues in rules.modifiers.items():
+        for direction in ("forward", "backward", "both"):
+            patterns += phrase_patterns(MOD, getattr(cues, direction), f"{kind}:{direction}:{cues.scope}")
+    ruler.add_patterns(patterns)
+    trigger_ids = {t.id for t in catalog.triggers}
+    token_patterns = {tid: ps for tid, ps in rules.trigger_patterns.items() if tid in trigger_ids}
+    nlp.add_pipe("scout_trigger_patterns", config={"patterns": token_patterns})
+    nlp.add_pipe("scout_context", config={"terminators": rules.terminators})
+    return nlp
+
+
+class Tagger:
+    """Maps a remark to services, triggers and a lead verdict, from the firm's catalog."""
+
+    def __init__(self, catalog: Catalog, rules: Rules | None = None) -> None:
+        self.catalog = catalog
+        self.nlp = build_pipeline(catalog, rules or load_rules())
+        self._next = {s.id: s.next for s in catalog.services}
+        self._conflicting = {s.id for s in catalog.services if s.audit_conflict}
+        self._suggests = {t.id: t.suggests for t in catalog.triggers}
+
+    def tag(self, text: str, account: AccountLike | None = None, flagged: bool = False) -> Tags:
+        """Tag one remark. `flagged` means a person already judged it a lead, so a bare
+        mention of a service counts as its need."""
+        clean = clean_markup(text)
+        doc = self.nlp(clean)
+        return self._decide(doc._.scout_mentions or [], clean, account, flagged)
+
+    def tag_many(self, texts: Sequence[str], account: AccountLike | None = None) -> list[Tags]:
+        cleaned = [clean_markup(t) for t in texts]
+        return [
+            self._decide(doc._.scout_mentions or [], clean, account, False)
+            for doc, clean in zip(self.nlp.pipe(cleaned), cleaned, strict=True)
+        ]
+
+    def _decide(self, mentions: list[Mention], text: str, account: AccountLike | None, flagged: bool) -> Tags:
+        wallet = {line.id: line.status for line in account.services} if account else {}
+        is_audit_client = wallet.get("audit") == "provided"
+        services: dict[str, ServiceTag] = {}
+        triggers: dict[str, TriggerTag] = {}
+        negated: list[str] = []
+        modifiers: list[Modifier] = []
+        for mention in mentions:
+            kinds = [kind for kind, _ in mention.modifiers]
+            if mention.kind != TRIGGER and "engaged" in kinds and wallet.get(mention.id) in OTHERS_PROVIDE:
+                # Status words never silence a service the wallet says someone else provides.
+                mention.modifiers = [m for m in mention.modifiers if m[0] != "engaged"]
+                kinds.remove("engaged")
+            if mention.kind == TRIGGER:
+                # A trigger is news about the client; status words about our own work
+                # ("kickoff", "sent over") do not make it less so.
+                mention.modifiers = [m for m in mention.modifiers if m[0] != "engaged"]
+                kinds = [k for k in kinds if k != "engaged"]
+            if kinds:
+                for kind, cue in mention.modifiers:
+                    modifiers.append(Modifier(kind=kind, cue=cue, target=mention.id))
+                if mention.kind != TRIGGER and _REFUSALS & set(kinds) and mention.id not in negated:
+                    negated.append(mention.id)
+                continue
+            if mention.kind == TRIGGER:
+                triggers.setdefault(mention.id, TriggerTag(id=mention.id, evidence=mention.text))
+                continue
+            score = self._service_score(mention, wallet.get(mention.id), flagged)
+            current = services.get(mention.id)
+            if score >= LEAD_THRESHOLD and (current is None or score > current.score):
+                services[mention.id] = ServiceTag(
+                    id=mention.id,
+                    score=score,
+                    evidence=mention.text,
+                    kind="upsell" if wallet.get(mention.id) == "provided" else "cross-sell",
+                    conflict=is_audit_client and mention.id in self._conflicting,
+                )
+        found = [s for s in services.values() if s.id not in negated]
+        found.sort(key=lambda s: -s.score)
+        negated = [n for n in negated if n not in services]
+        score = max([s.score for s in found] + [TRIGGER_SCORE if triggers else 0.0])
+        return Tags(
+            lead=bool(found or triggers),
+            score=round(score, 2),
+            services=found,
+            triggers=list(triggers.values()),
+            suggested=self._suggest([s.id for s in found], list(triggers), negated),
+            negated=negated,
+            amounts=find_amounts(text),
+            modifiers=modifiers,
+            dates=find_dates(text),
+        )
+
+    @staticmethod
+    def _service_score(mention: Mention, status: str | None, flagged: bool) -> float:
+        if mention.kind == NEED_PHRASE:
+            return NEED_PHRASE_SCORE
+        if mention.cued:
+            return CUED_TERM_SCORE
+        if mention.expand and status == "provided":
+            return EXPANSION_SCORE
+        return CUED_TERM_SCORE if flagged else BARE_TERM_SCORE
+
+    def _suggest(self, service_ids: list[str], trigger_ids: list[str], negated: list[str]) -> list[str]:
+        """Next services by pathway and trigger, most often suggested first."""
+        votes: Counter[str] = Counter()
+        for sid in service_ids:
+            votes.update(self._next.get(sid, []))
+        for tid in trigger_ids:
+            votes.update(self._suggests.get(tid, []))
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [sid for sid, _ in ranked if sid not in service_ids and sid not in negated]
+
+
+def build_tagger(catalog: Catalog) -> Tagger:
+    return Tagger(catalog)

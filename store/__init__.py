@@ -1,0 +1,1 @@
+"""Where leads live: SQLModel tables, engine and sessions, queries, Alembic migrations."""

@@ -1,0 +1,219 @@
+"""Reads and writes of leads. Every write records a LeadEvent in the same transaction."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from store.tables import CLOSED_STAGES, OPEN_STAGES, Evidence, Lead, LeadEvent, Stage
+
+_SPACES = re.compile(r"\s+")
+STAGE_REASON_CHARS = 200
+
+
+def _normal(text: str) -> str:
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def record(
+    session: Session,
+    lead: Lead,
+    *,
+    actor: str,
+    kind: str,
+    now: datetime,
+    from_value: str | None = None,
+    to_value: str | None = None,
+    reason: str | None = None,
+) -> LeadEvent:
+    event = LeadEvent(
+        lead_id=lead.id, actor=actor, at=now, kind=kind,
+        from_value=from_value, to_value=to_value, reason=reason,
+    )
+    session.add(event)
+    lead.updated_at = now
+    session.add(lead)
+    session.flush()
+    return event
+
+
+def add_lead(
+    session: Session,
+    *,
+    account: str,
+    text: str,
+    flagged_by: str,
+    source: str,
+    now: datetime,
+    services: Sequence[str] = (),
+    triggers: Sequence[str] = (),
+    tags: dict[str, Any] | None = None,
+    channel: str | None = None,
+    message_ts: str | None = None,
+    permalink: str | None = None,
+    estimated_value: float | None = None,
+) -> Lead:
+    """A new lead at `identified`, with its first evidence row and a `flagged` event."""
+    lead = Lead(
+        account=account, text=text, services=list(services), triggers=list(triggers),
+        tags=tags or {}, stage=Stage.IDENTIFIED.value, source=source, flagged_by=flagged_by,
+        channel=channel, message_ts=message_ts, permalink=permalink,
+        estimated_value=estimated_value, created_at=now, updated_at=now,
+    )
+    session.add(lead)
+    session.flush()
+    session.add(
+        Evidence(lead_id=lead.id, text=text, flagged_by=flagged_by, source=source,
+                 permalink=permalink, created_at=now)
+    )
+    record(session, lead, actor=flagged_by, kind="flagged", now=now, to_value=lead.stage)
+    return lead
+
+
+def find_open_match(
+    session: Session, account: str, services: Sequence[str], triggers: Sequence[str], text: str
+) -> Lead | None:
+    """An open lead on the account for the same need: a shared service, else a shared
+    trigger when neither names a service, else the same words."""
+    candidates = session.exec(
+        select(Lead)
+        .where(Lead.account == account, col(Lead.stage).in_([s.value for s in OPEN_STAGES]))
+        .order_by(col(Lead.id))
+    ).all()
+    wanted_services, wanted_triggers = set(services), set(triggers)
+    for lead in candidates:
+        if _same_need(lead, wanted_services, wanted_triggers, _normal(text)):
+            return lead
+    return None
+
+
+def _same_need(lead: Lead, services: set[str], triggers: set[str], text: str) -> bool:
+    if services:
+        return bool(services & set(lead.services))
+    if triggers:
+        return not lead.services and bool(triggers & set(lead.triggers))
+    return _normal(lead.text) == text
+
+
+def add_evidence(
+    session: Session,
+    lead: Lead,
+    *,
+    text: str,
+    flagged_by: str,
+    source: str,
+    now: datetime,
+    services: Sequence[str] = (),
+    triggers: Sequence[str] = (),
+    permalink: str | None = None,
+) -> Evidence:
+    """Another remark about the lead's need: kept, and its author shares the credit."""
+    evidence = Evidence(lead_id=lead.id, text=text, flagged_by=flagged_by, source=source,
+                        permalink=permalink, created_at=now)
+    session.add(evidence)
+    before = json.dumps({"services": lead.services, "triggers": lead.triggers})
+    lead.services = list(dict.fromkeys([*lead.services, *services]))
+    lead.triggers = list(dict.fromkeys([*lead.triggers, *triggers]))
+    session.flush()
+    record(session, lead, actor=flagged_by, kind="evidence", now=now, from_value=before, to_value=str(evidence.id))
+    return evidence
+
+
+def get_lead(session: Session, lead_id: int) -> Lead | None:
+    return session.get(Lead, lead_id)
+
+
+def list_leads(
+    session: Session,
+    *,
+    accounts: Iterable[str] | None = None,
+    stages: Iterable[str] | None = None,
+    flagged_by: str | None = None,
+    since: datetime | None = None,
+) -> list[Lead]:
+    """Leads, oldest first, filtered by account, stage, flagger and creation time."""
+    query = select(Lead).order_by(col(Lead.id))
+    if accounts is not None:
+        query = query.where(col(Lead.account).in_(list(accounts)))
+    if stages is not None:
+        query = query.where(col(Lead.stage).in_([str(s) for s in stages]))
+    if flagged_by is not None:
+        query = query.where(Lead.flagged_by == flagged_by)
+    if since is not None:
+        query = query.where(col(Lead.created_at) >= since)
+    return list(session.exec(query).all())
+
+
+def change_stage(
+    session: Session, lead: Lead, to: Stage, *, actor: str, now: datetime,
+    reason: str | None = None, kind: str = "stage",
+) -> LeadEvent:
+    """Move a lead; closing stages stamp closed_at, reopening clears it."""
+    before = lead.stage
+    reason = reason[:STAGE_REASON_CHARS] if reason else reason
+    lead.stage = to.value
+    lead.stage_reason = reason
+    lead.snoozed_until = None
+    lead.closed_at = now if to in CLOSED_STAGES else None
+    return record(session, lead, actor=actor, kind=kind, now=now,
+                  from_value=before, to_value=to.value, reason=reason)
+
+
+def evidence_for(session: Session, lead_ids: Iterable[int]) -> dict[int, list[Evidence]]:
+    ids = list(lead_ids)
+    result: dict[int, list[Evidence]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    rows = session.exec(
+        select(Evidence).where(col(Evidence.lead_id).in_(ids)).order_by(col(Evidence.id))
+    ).all()
+    for row in rows:
+        result[row.lead_id].append(row)
+    return result
+
+
+def credits(session: Session, lead_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Origination credit: everyone who flagged the need, first flagger first."""
+    return {
+        lead_id: list(dict.fromkeys(e.flagged_by for e in rows))
+        for lead_id, rows in evidence_for(session, lead_ids).items()
+    }
+
+
+def events_for(session: Session, lead_id: int) -> list[LeadEvent]:
+    return list(
+        session.exec(
+            select(LeadEvent).where(LeadEvent.lead_id == lead_id).order_by(col(LeadEvent.id))
+        ).all()
+    )
+
+
+def last_undoable(session: Session, actor: str, lead_id: int | None = None) -> LeadEvent | None:
+    """The actor's most recent change that has not been undone (optionally on one lead)."""
+    query = select(LeadEvent).where(
+        LeadEvent.actor == actor,
+        col(LeadEvent.undone).is_(False),
+        col(LeadEvent.kind).in_(["flagged", "evidence", "stage", "qualified", "snoozed"]),
+    )
+    if lead_id is not None:
+        query = query.where(LeadEvent.lead_id == lead_id)
+    return session.exec(query.order_by(col(LeadEvent.id).desc()).limit(1)).first()
+
+
+def changed_since(session: Session, event: LeadEvent) -> LeadEvent | None:
+    """The first change someone else made to the same lead after `event` and still stands
+    (a change that was undone, and the undo itself, add up to nothing)."""
+    return session.exec(
+        select(LeadEvent)
+        .where(
+            LeadEvent.lead_id == event.lead_id, col(LeadEvent.id) > event.id, LeadEvent.actor != event.actor,
+            col(LeadEvent.undone).is_(False), LeadEvent.kind != "undo",
+        )
+        .order_by(col(LeadEvent.id))
+        .limit(1)
+    ).first()

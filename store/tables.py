@@ -1,0 +1,136 @@
+"""The tables. Every change of a lead is a `LeadEvent`, so nothing is overwritten without trace."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class Stage(StrEnum):
+    """Pipeline stages of the method, plus `dropped` for leads nobody will pursue."""
+
+    IDENTIFIED = "identified"
+    EXPLORING = "exploring"
+    QUALIFIED = "qualified"
+    PROPOSED = "proposed"
+    NEGOTIATING = "negotiating"
+    WON = "won"
+    LOST = "lost"
+    DROPPED = "dropped"
+
+
+OPEN_STAGES = (Stage.IDENTIFIED, Stage.EXPLORING, Stage.QUALIFIED, Stage.PROPOSED, Stage.NEGOTIATING)
+CLOSED_STAGES = (Stage.WON, Stage.LOST, Stage.DROPPED)
+
+
+class Source(StrEnum):
+    SLASH = "slash"
+    CHANNEL = "channel"
+    SHORTCUT = "shortcut"
+    TEAMS = "teams"
+    CONSOLE = "console"
+
+
+class Rating(StrEnum):
+    HIGH = "High"
+    MEDIUM = "Medium"
+    LOW = "Low"
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in Python, whatever the database keeps (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+class Lead(SQLModel, table=True):
+    """A cross-sell lead: a need heard on an account, and where it is in the pipeline."""
+
+    __table_args__ = (Index("ix_lead_account_stage", "account", "stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=40, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    triggers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    stage: str = Field(default=Stage.IDENTIFIED.value, max_length=20)
+    stage_reason: str | None = Field(default=None, max_length=200)
+    snoozed_until: datetime | None = _when(nullable=True)
+    source: str = Field(max_length=20)
+    flagged_by: str = Field(max_length=64, index=True)
+    channel: str | None = Field(default=None, max_length=128)
+    message_ts: str | None = Field(default=None, max_length=64)
+    permalink: str | None = Field(default=None, max_length=1000)
+    estimated_value: float | None = None
+    client_fit: str | None = Field(default=None, max_length=10)
+    service_applicability: str | None = Field(default=None, max_length=10)
+    internal_capability: str | None = Field(default=None, max_length=10)
+    competitive_position: str | None = Field(default=None, max_length=10)
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+    closed_at: datetime | None = _when(nullable=True)
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class Evidence(SQLModel, table=True):
+    """One flag of a lead's need. The first is the lead's own; repeats share the credit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    flagged_by: str = Field(max_length=64, index=True)
+    source: str = Field(max_length=20)
+    permalink: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _when(nullable=False)
+
+
+class LeadEvent(SQLModel, table=True):
+    """Who changed what on a lead, when, from what, to what and why."""
+
+    __tablename__ = "lead_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    actor: str = Field(max_length=64)
+    at: datetime = _when(nullable=False)
+    kind: str = Field(max_length=20)
+    from_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    to_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reason: str | None = Field(default=None, max_length=500)
+    undone: bool = Field(default=False)
+
+
+class SeenEvent(SQLModel, table=True):
+    """A platform event or activity already acted on: Slack retries events it thinks were
+    lost, Teams resends slow messages, and neither must create a second lead."""
+
+    __tablename__ = "seen_event"
+
+    id: str = Field(primary_key=True, max_length=128)
+    at: datetime = _when(nullable=False)

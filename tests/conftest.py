@@ -1,0 +1,101 @@
+"""Fixtures: a test firm, a clock that only moves when told, and a migrated store on
+SQLite always and on PostgreSQL too when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from handlers.context import Scout
+from handlers.requests import Request
+from nlp.tagger import build_tagger
+from store.db import Database, make_engine
+from store.migrate import upgrade
+from tests.firm import firm_config
+
+MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+TABLES = ("lead_event", "evidence", "lead", "seen_event")
+
+
+class Clock:
+    def __init__(self, now: datetime = MONDAY) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def config():
+    return firm_config()
+
+
+@pytest.fixture(scope="session")
+def tagger(config):
+    return build_tagger(config.catalog)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "scout.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_db():
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    db = Database.from_url(POSTGRES_URL)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS lead_event, evidence, lead, seen_event, alembic_version CASCADE"))
+    upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path, sqlite_template):
+    """A migrated, empty store on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "scout.db"
+        shutil.copy(sqlite_template, path)
+        database = Database.from_url(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    database = request.getfixturevalue("postgres_db")
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    yield database
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def scout(config, tagger, db, clock) -> Scout:
+    return Scout(config=config, tagger=tagger, db=db, clock=clock)
+
+
+def ask(person: str, text: str = "", channel: str | None = None, platform: str = "slack") -> Request:
+    """A request from a test person, by their platform id; an unknown id is sent as is."""
+    from tests.firm import FIRM
+
+    known = {p["id"]: p for p in FIRM["people"]}
+    user = known[person].get(platform, person) if person in known and platform != "console" else person
+    return Request(platform=platform, user=user, text=text, channel=channel, source="slash")

@@ -1,0 +1,90 @@
+"""A fake Slack Web API (and response_url endpoint) on loopback that records every call."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = "UBOTSCOUT"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    throttle: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
+    failing: dict[str, str] = field(default_factory=dict)  # method -> a permanent error to answer
+    history: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ts) -> text
+    url: str = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # the SDK reads some methods with GET
+        app.router.add_post("/response/{hook}", self._response_url)
+        return app
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)  # the SDK sends some methods' params in the URL
+        if request.method == "GET" or not request.can_read_body:
+            return params
+        if request.content_type == "application/json":
+            return {**params, **await request.json()}
+        params.update(await request.post())
+        for key in ("blocks", "view"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if self.throttle.get(method):
+            self.throttle[method] -= 1
+            self.calls.append(Call(f"{method}:429", params))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        if method in self.failing:
+            self.calls.append(Call(f"{method}:error", params))
+            return web.json_response({"ok": False, "error": self.failing[method]})
+        self.calls.append(Call(method, params))
+        return web.json_response({"ok": True, **self._answer(method, params)})
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.calls.append(Call(f"response_url:{request.match_info['hook']}", await request.json()))
+        return web.Response(text="ok")
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"user_id": BOT_USER, "bot_id": "BSCOUT", "team_id": "T1", "url": "https://test.slack.com/"}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", ""))
+            return {"permalink": f"https://test.slack.com/archives/{params.get('channel')}/p{ts.replace('.', '')}"}
+        if method == "conversations.history":
+            key = (str(params.get("channel")), str(params.get("latest")))
+            text = self.history.get(key)
+            return {"messages": [{"ts": key[1], "text": text, "type": "message"}] if text else []}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            return {"ts": "1700000001.000200", "message_ts": "1700000001.000200", "channel": params.get("channel")}
+        return {}
+
+    def named(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Calls happen after the ack, so tests wait for them (bounded, never on wall-clock schedules)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.named(method)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                seen = [c.method for c in self.calls]
+                raise AssertionError(f"expected {count} {method} call(s); saw {seen}")
+            await asyncio.sleep(0.01)
+        return self.named(method)

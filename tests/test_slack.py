@@ -1,0 +1,303 @@
+"""Slack end to end: the real aiohttp server on loopback, signed requests shaped like Slack's,
+and a fake Slack Web API on loopback that records every call."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp import ClientSession
+from slack_sdk.signature import SignatureVerifier
+
+from bot.server import build_web_app
+from bot.settings import SlackSettings
+from bot.slack_app import build_slack_app
+from store.leads import list_leads
+from tests.fakes.slack_api import FakeSlack
+
+SECRET = "test-signing-secret"
+
+
+@dataclass
+class Slack:
+    fake: FakeSlack
+    base: str
+    http: ClientSession
+
+    @property
+    def response_url(self) -> str:
+        return self.fake.url + "response/1"
+
+    async def post(self, body: str, content_type: str, *, ts: str | None = None, secret: str = SECRET,
+                   signed: bool = True):
+        ts = ts or str(int(time.time()))
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts}
+        if signed:
+            headers["X-Slack-Signature"] = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        return await self.http.post(self.base + "/slack/events", data=body.encode(), headers=headers)
+
+    async def command(self, user: str, command: str, text: str, channel: str = "CGENERAL", **kw):
+        form = {"token": "x", "team_id": "T1", "channel_id": channel, "user_id": user, "command": command,
+                "text": text, "response_url": self.response_url, "trigger_id": "trig.1"}
+        return await self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
+
+    async def event(self, event: dict, event_id: str = "Ev1"):
+        body = {"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": event_id,
+                "event_time": int(time.time()), "event": event}
+        return await self.post(json.dumps(body), "application/json")
+
+    async def interact(self, payload: dict):
+        payload = {"team": {"id": "T1"}, "api_app_id": "A1", "token": "x", **payload}
+        return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    async def click(self, user: str, action_id: str, value: str = "", channel: str = "CACME", **extra):
+        return await self.interact({
+            "type": "block_actions", "user": {"id": user}, "trigger_id": "trig.2",
+            "response_url": self.response_url, "channel": {"id": channel},
+            "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": channel,
+                          "is_ephemeral": True},
+            "actions": [{"action_id": action_id, "block_id": "b1", "type": "button", "value": value,
+                         "action_ts": "1700000002.1", **extra}],
+        })
+
+
+@pytest.fixture
+async def slack(aiohttp_server, scout):
+    fake = FakeSlack()
+    fake_server = await aiohttp_server(fake.app())
+    fake.url = str(fake_server.make_url("/"))
+    settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.url + "api/")
+    server = await aiohttp_server(build_web_app(scout, build_slack_app(scout, settings)))
+    async with ClientSession() as http:
+        yield Slack(fake=fake, base=str(server.make_url("")).rstrip("/"), http=http)
+
+
+def _leads(scout):
+    with scout.db.session() as session:
+        return list_leads(session)
+
+
+def _texts(blocks: list[dict]) -> str:
+    return json.dumps(blocks)
+
+
+async def test_flag_command_acks_then_replies_ephemerally_and_stores_the_lead(slack, scout):
+    resp = await slack.command("UDAN", "/flag", "acme they want help with tax planning next year")
+    assert resp.status == 200
+    (reply,) = await slack.fake.wait_for("response_url:1")
+    assert reply.params["response_type"] == "ephemeral"
+    assert "Lead #1 flagged on Acme Corp" in reply.params["text"]
+    assert '"Change services"' in _texts(reply.params["blocks"])
+    (lead,) = _leads(scout)
+    assert (lead.account, lead.flagged_by, lead.services) == ("acme", "dan", ["tax_planning"])
+
+
+async def test_user_text_is_escaped_so_nobody_is_pinged(slack):
+    await slack.command("UDAN", "/flag", "acme <!channel> <@ULEE> they want tax planning & more")
+    (reply,) = await slack.fake.wait_for("response_url:1")
+    dumped = _texts(reply.params["blocks"])
+    assert "<!channel>" not in dumped and "<@ULEE>" not in dumped
+    assert "&lt;!channel&gt;" in dumped
+    assert "&amp; more" in dumped
+
+
+@pytest.mark.parametrize("case", ["missing", "forged", "stale"])
+async def test_unsigned_forged_or_stale_requests_get_401_and_do_nothing(slack, scout, case):
+    form = urlencode({"command": "/flag", "text": "acme they need an audit", "user_id": "UDAN",
+                      "response_url": slack.response_url})
+    kw = {"missing": {"signed": False}, "forged": {"secret": "wrong"},
+          "stale": {"ts": str(int(time.time()) - 6 * 60)}}[case]
+    resp = await slack.post(form, "application/x-www-form-urlencoded", **kw)
+    assert resp.status == 401
+    assert _leads(scout) == []
+
+
+async def test_pipeline_is_refused_for_someone_off_the_team(slack):
+    await slack.command("UTOM", "/pipeline", "acme")
+    (reply,) = await slack.fake.wait_for("response_url:1")
+    assert "only the Acme Corp account team" in _texts(reply.params["blocks"])
+
+
+async def test_monitoring_suggests_privately_and_a_retried_event_is_ignored(slack, scout):
+    message = {"type": "message", "channel": "CACME", "user": "UDAN", "ts": "1700000000.000100",
+               "text": "they are frustrated with their payroll provider", "channel_type": "channel"}
+    assert (await slack.event(message, "EvA")).status == 200
+    (suggestion,) = await slack.fake.wait_for("chat.postEphemeral")
+    assert (suggestion.params["channel"], suggestion.params["user"]) == ("CACME", "UDAN")
+    assert '"Flag it"' in _texts(suggestion.params["blocks"])
+    await slack.event(message, "EvA")  # Slack's retry of the same event
+    await slack.event({**message, "text": "lunch is here, thai again", "ts": "1700000000.000200"}, "EvB")
+    await slack.fake.wait_for("auth.test")
+    assert len(slack.fake.named("chat.postEphemeral")) == 1
+    assert _leads(scout) == []
+
+
+async def test_flag_it_button_captures_the_message_with_its_permalink(slack, scout):
+    slack.fake.history[("CACME", "1700000000.000100")] = "they are frustrated with their payroll provider"
+    await slack.click("UDAN", "scout_flag_message_1700000000.000100", "1700000000.000100")
+    (update,) = await slack.fake.wait_for("response_url:1")
+    assert update.params["replace_original"] is True
+    (lead,) = _leads(scout)
+    assert lead.source == "channel"
+    assert lead.permalink == "https://test.slack.com/archives/CACME/p1700000000000100"
+
+
+async def test_auto_monitoring_captures_reacts_and_never_twice(slack, scout):
+    message = {"type": "message", "channel": "CGLOBEX", "user": "UOLGA", "ts": "1700000000.000300",
+               "text": "they want a managed security service for the firewall alerts", "channel_type": "channel"}
+    await slack.event(message, "EvC")
+    (reaction,) = await slack.fake.wait_for("reactions.add")
+    assert reaction.params["timestamp"] == "1700000000.000300"
+    await slack.fake.wait_for("chat.postEphemeral")
+    await slack.event(message, "EvC")
+    await slack.event(message, "EvC")
+    (lead,) = _leads(scout)
+    assert lead.permalink.endswith("/p1700000000000300")
+
+
+async def test_drop_button_updates_the_message_in_place_with_a_reason_picker(slack, scout):
+    await slack.command("UDAN", "/flag", "acme they want help with tax planning")
+    await slack.fake.wait_for("response_url:1")
+    await slack.click("ULEE", "scout_drop_1", "1")
+    update = (await slack.fake.wait_for("response_url:1", 2))[1]
+    assert update.params["replace_original"] is True
+    assert "Lead #1 dropped by Lee Lead" in update.params["text"]
+    assert "scout_dropreason_1" in _texts(update.params["blocks"])
+    assert _leads(scout)[0].stage == "dropped"
+
+
+async def test_button_from_someone_off_the_team_is_refused_and_changes_nothing(slack, scout):
+    await slack.command("UDAN", "/flag", "acme they want help with tax planning")
+    await slack.fake.wait_for("response_url:1")
+    await slack.click("UTOM", "scout_drop_1", "1")
+    refusal = (await slack.fake.wait_for("response_url:1", 2))[1]
+    assert refusal.params["replace_original"] is False
+    assert refusal.params["response_type"] == "ephemeral"
+    assert _leads(scout)[0].stage == "identified"
+
+
+async def test_qualify_opens_a_modal_and_the_submission_qualifies(slack, scout):
+    await slack.command("UDAN", "/flag", "acme they want help with tax planning")
+    await slack.fake.wait_for("response_url:1")
+    await slack.click("ULEE", "scout_qualify_1", "1")
+    (opened,) = await slack.fake.wait_for("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "scout_qualify_modal"
+    state = {"values": {
+        "client_fit": {"value": {"type": "static_select", "selected_option": {"value": "High"}}},
+        "service_applicability": {"value": {"type": "static_select", "selected_option": {"value": "Medium"}}},
+        "internal_capability": {"value": {"type": "static_select", "selected_option": {"value": "High"}}},
+        "competitive_position": {"value": {"type": "static_select", "selected_option": {"value": "Low"}}},
+        "value": {"value": {"type": "plain_text_input", "value": "120k"}},
+        "stage": {"value": {"type": "static_select", "selected_option": {"value": "qualified"}}},
+    }}
+    resp = await slack.interact({"type": "view_submission", "user": {"id": "ULEE"},
+                                 "view": {**view, "id": "V1", "state": state}})
+    assert resp.status == 200
+    await slack.fake.wait_for("response_url:1", 2)
+    (lead,) = _leads(scout)
+    assert (lead.stage, lead.client_fit, lead.competitive_position, lead.estimated_value) == (
+        "qualified", "High", "Low", 120000.0)
+
+
+async def test_message_shortcut_flags_with_a_link_back(slack, scout):
+    await slack.interact({
+        "type": "message_action", "callback_id": "flag_as_lead", "user": {"id": "UTOM"},
+        "trigger_id": "trig.3", "channel": {"id": "CACME"}, "response_url": slack.response_url,
+        "message": {"ts": "1700000000.000500", "text": "their books are a mess", "user": "UCLIENT"},
+        "message_ts": "1700000000.000500",
+    })
+    (opened,) = await slack.fake.wait_for("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "scout_flag_modal"
+    assert "Outsourced accounting" in _texts(view["blocks"])
+    state = {"values": {
+        "account": {"value": {"type": "static_select", "selected_option": {"value": "acme"}}},
+        "remark": {"value": {"type": "plain_text_input", "value": "their books are a mess"}},
+    }}
+    await slack.interact({"type": "view_submission", "user": {"id": "UTOM"}, "view": {**view, "state": state}})
+    await slack.fake.wait_for("chat.postEphemeral")
+    (lead,) = _leads(scout)
+    assert (lead.source, lead.flagged_by) == ("shortcut", "tom")
+    assert lead.permalink.endswith("/p1700000000000500")
+
+
+async def test_app_home_shows_my_flags(slack):
+    await slack.command("UDAN", "/flag", "acme they want help with tax planning")
+    await slack.fake.wait_for("response_url:1")
+    await slack.event({"type": "app_home_opened", "user": "UDAN", "tab": "home"}, "EvH")
+    (published,) = await slack.fake.wait_for("views.publish")
+    assert published.params["user_id"] == "UDAN"
+    assert "Leads you flagged" in _texts(published.params["view"]["blocks"])
+
+
+async def test_rate_limited_reply_is_retried_after_retry_after(slack):
+    slack.fake.throttle["chat.postEphemeral"] = 1
+    message = {"type": "message", "channel": "CACME", "user": "UDAN", "ts": "1700000000.000100",
+               "text": "they are frustrated with their payroll provider", "channel_type": "channel"}
+    await slack.event(message, "EvR")
+    await slack.fake.wait_for("chat.postEphemeral", timeout=15)
+    assert [c.method for c in slack.fake.calls if c.method.startswith("chat.postEphemeral")] == [
+        "chat.postEphemeral:429", "chat.postEphemeral"]
+
+
+async def test_healthz(slack):
+    resp = await slack.http.get(slack.base + "/healthz")
+    assert resp.status == 200
+    assert (await resp.json())["ok"] is True
+
+
+async def test_garbage_body_is_a_4xx(slack):
+    resp = await slack.post("payload=%7Bnot-json", "application/x-www-form-urlencoded")
+    assert 400 <= resp.status < 500
+
+
+def test_manifest_asks_for_least_privilege_and_points_everything_at_one_url():
+    from pathlib import Path
+
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "docs/slack-manifest.yaml").read_text())
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
+        ["commands", "chat:write", "channels:history", "groups:history", "reactions:write"])
+    commands = {c["command"]: c["url"] for c in manifest["features"]["slash_commands"]}
+    assert set(commands) == {"/flag", "/pipeline"}
+    urls = {*commands.values(), manifest["settings"]["interactivity"]["request_url"],
+            manifest["settings"]["event_subscriptions"]["request_url"]}
+    assert len(urls) == 1 and urls.pop().endswith("/slack/events")
+    assert manifest["features"]["shortcuts"][0]["callback_id"] == "flag_as_lead"
+
+
+async def test_a_permanent_api_error_is_logged_and_the_lead_kept(slack, scout, caplog):
+    slack.fake.failing["chat.postEphemeral"] = "channel_not_found"
+    message = {"type": "message", "channel": "CGLOBEX", "user": "UOLGA", "ts": "1700000000.000400",
+               "text": "they want a managed security service for the firewall alerts", "channel_type": "channel"}
+    await slack.event(message, "EvE")
+    await slack.fake.wait_for("chat.postEphemeral:error")
+    (lead,) = _leads(scout)
+    assert lead.account == "globex"
+
+
+async def test_remark_text_never_reaches_info_logs(slack, caplog):
+    caplog.set_level("INFO")
+    secret_remark = "they whispered about a confidential divestiture and need tax planning"
+    await slack.command("UDAN", "/flag", f"acme {secret_remark}")
+    await slack.fake.wait_for("response_url:1")
+    assert all("confidential divestiture" not in r.getMessage() for r in caplog.records if r.levelno >= 20)
+
+
+async def test_buttons_in_app_home_refresh_the_home_view(slack, scout):
+    await slack.command("UDAN", "/flag", "acme they want help with tax planning")
+    await slack.fake.wait_for("response_url:1")
+    await slack.interact({
+        "type": "block_actions", "user": {"id": "ULEE"}, "trigger_id": "t", "view": {"type": "home", "id": "V1"},
+        "container": {"type": "view", "view_id": "V1"},
+        "actions": [{"action_id": "scout_snooze_1", "block_id": "b", "type": "button", "value": "1"}],
+    })
+    (published,) = await slack.fake.wait_for("views.publish")
+    assert published.params["user_id"] == "ULEE"
+    assert "Lead #1 snoozed by Lee Lead" in _texts(published.params["view"]["blocks"])
+    assert _leads(scout)[0].snoozed_until is not None

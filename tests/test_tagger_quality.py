@@ -1,0 +1,50 @@
+"""Quality guards on the labeled development set and the channel chatter in tests/data,
+with the shipped catalog: a change that makes the tagger worse fails here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from handlers.config import load_config
+from nlp.evaluate import evaluate, read_rows
+from nlp.tagger import build_tagger
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests/data"
+# Floors a little under the figures in the README, so a regression fails and noise does not.
+SERVICES_F1 = 0.75
+TRIGGERS_F1 = 0.80
+FALSE_ALARMS = 0.10
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    config = load_config(ROOT / "app.yaml")
+    return config, build_tagger(config.catalog)
+
+
+def test_dev_set_is_big_and_varied_enough():
+    rows = read_rows(DATA / "dev.jsonl")
+    assert len(rows) >= 200
+    negatives = [r for r in rows if not r["services"] and not r["triggers"]]
+    assert len(negatives) >= 60
+    services = {s for r in rows for s in r["services"]}
+    assert len(services) == 26
+
+
+def test_dev_set_scores(shipped):
+    config, tagger = shipped
+    report = evaluate(read_rows(DATA / "dev.jsonl"), lambda row: tagger.tag(row["text"]))
+    assert report.services.f1 >= SERVICES_F1
+    assert report.triggers.f1 >= TRIGGERS_F1
+    assert report.false_alarm_rate <= FALSE_ALARMS
+
+
+def test_channel_chatter_almost_never_looks_like_a_lead(shipped):
+    config, tagger = shipped
+    lines = [line for line in (DATA / "chatter.txt").read_text().splitlines() if line.strip()]
+    assert len(lines) >= 300
+    alarms = [line for line in lines if tagger.tag(line, config.account("acme")).lead]
+    assert len(alarms) / len(lines) <= 0.01, alarms
