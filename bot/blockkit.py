@@ -260,8 +260,45 @@ def _lead_text(item: LeadItem) -> str:
     return _fit(f"{head}\n{remark}\n{rest}")
 
 
-def _lead_blocks(item: LeadItem) -> list[Block]:
-    return [_section(_lead_text(item)), *_action_blocks(item.actions)]
+def _lead_blocks(item: LeadItem, run: int | str, outcome: str = "", extra: tuple[Action, ...] = (),
+                 element: Block | None = None) -> list[Block]:
+    """A lead's text and buttons, with block ids `lead:<id>:<run>.<n>` so one lead of a
+    many-lead message (a digest) can be replaced in place after someone acts on it."""
+    text = _lead_text(item)
+    if outcome.strip():
+        text = _fit(f"{text}\n:white_check_mark: {_clip(_oneline(outcome), 500)}")
+    blocks = [_section(text), *_action_blocks(item.actions + extra)]
+    if element is not None:
+        blocks.append({"type": "actions", "elements": [element]})
+    for n, block in enumerate(blocks):
+        block["block_id"] = f"{_lead_prefix(item.id)}{run}.{n}"
+    return blocks
+
+
+def _lead_prefix(lead_id: int) -> str:
+    return f"lead:{lead_id}:"
+
+
+def replace_lead(blocks: list[Block], outcome: Reply, element: Block | None = None) -> list[Block] | None:
+    """The message's blocks with the outcome's lead shown in its new state (and who acted)
+    where it stood, plus `element` (a reason picker) under it; None when the message does
+    not show that lead."""
+    item = outcome.all_items[0] if outcome.all_items else None
+    prefix = _lead_prefix(item.id) if item else None
+    if item is None or not any(str(b.get("block_id", "")).startswith(prefix) for b in blocks):
+        return None
+    said = " \u2014 ".join(p for p in (outcome.title, outcome.text.split("\n")[0]) if p.strip())
+    undo = tuple(a for a in outcome.actions if a.id == "undo")
+    out: list[Block] = []
+    inside = False
+    for block in blocks:
+        mine = str(block.get("block_id", "")).startswith(prefix)
+        if mine and not inside:
+            out.extend(_lead_blocks(item, f"u{len(out)}", said, undo, element))
+        if not mine:
+            out.append(block)
+        inside = mine
+    return out[:MAX_BLOCKS]
 
 
 # -- the message --------------------------------------------------------------------------
@@ -278,7 +315,8 @@ def _groups(reply: Reply) -> list[tuple[list[Block], int]]:
                 groups.append(([block], 0))
 
     def add_leads(items: tuple[LeadItem, ...]) -> None:
-        groups.extend((_lead_blocks(item), 1) for item in items)
+        for item in items:
+            groups.append((_lead_blocks(item, len(groups)), 1))
 
     add(_title_block(reply.title, reply.kind), _text_block(reply.text))
     add(*_context_blocks([f":warning: {_clip(w, MAX_TEXT - 20)}" for w in reply.warnings]))

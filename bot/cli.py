@@ -47,6 +47,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from aiohttp import web
 
+    from bot.delivery import platforms
+    from bot.scheduler import DigestScheduler
     from bot.server import build_web_app, run_socket_mode
     from bot.settings import slack_settings
     from bot.slack_app import build_slack_app
@@ -54,13 +56,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     settings = slack_settings()
     scout = build_scout()
     slack = build_slack_app(scout, settings)
+    digests = DigestScheduler(scout, *platforms(os.environ, settings))
     port = args.port or int(os.environ.get("PORT") or 3000)
     if settings.app_token:
         print("Scout is connecting to Slack in Socket Mode; health check on "
               f"http://{args.host}:{port}/healthz", file=sys.stderr)
 
         async def both() -> None:
-            runner = web.AppRunner(build_web_app(scout, None))
+            runner = web.AppRunner(build_web_app(scout, None, [digests]))
             await runner.setup()
             await web.TCPSite(runner, args.host, port).start()
             await run_socket_mode(slack, settings.app_token)
@@ -68,7 +71,48 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(both())
         return 0
     print(f"Scout is listening on http://{args.host}:{port}/slack/events", file=sys.stderr)
-    web.run_app(build_web_app(scout, slack), host=args.host, port=port, print=None)
+    web.run_app(build_web_app(scout, slack, [digests]), host=args.host, port=port, print=None)
+    return 0
+
+
+def _fixed_clock(text: str | None):  # noqa: ANN202 - a clock callable
+    from datetime import UTC, datetime
+
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise SetupError(f"--now {text!r} is not an ISO time like 2026-11-23T09:00 or 2026-11-23T09:00+01:00") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return lambda: when
+
+
+def _cmd_digest(args: argparse.Namespace) -> int:
+    from bot.delivery import platforms
+    from bot.outbox import drain
+    from bot.render_text import render_text
+    from handlers import digest_run
+
+    clock = _fixed_clock(args.now)
+    scout = build_scout(clock=clock) if clock else build_scout()
+    if args.dry_run:
+        preview = digest_run.preview_weekly if args.cadence == "weekly" else digest_run.preview_monthly
+        replies = preview(scout)
+        for reply in replies:
+            print(render_text(reply) + "\n")
+        if not replies:
+            print(f"No {args.cadence} digest has anything to act on.")
+        return 0
+    renderers, senders = platforms(os.environ)
+    if not senders:
+        raise SetupError("no platform to send digests to: set SLACK_BOT_TOKEN (see README, Slack), or use --dry-run")
+    run = digest_run.run_weekly if args.cadence == "weekly" else digest_run.run_monthly
+    report = run(scout, renderers, grace=False)
+    sent, failed = drain(scout.db, senders, scout.now)
+    for line in report.lines():
+        print(line)
+    print(f"Sent {sent} message(s)" + (f"; {failed} failed and will be retried by `scout serve`" if failed else "."))
     return 0
 
 
@@ -190,6 +234,11 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="0.0.0.0")
     sv.add_argument("--port", type=int, help="default: $PORT or 3000")
     sv.set_defaults(run=_cmd_serve)
+    dg = sub.add_parser("digest", help="run the weekly or monthly digest once (sends nothing twice per period)")
+    dg.add_argument("cadence", choices=["weekly", "monthly"])
+    dg.add_argument("--now", metavar="ISO-TIME", help="pretend it is this time; UTC unless an offset is given")
+    dg.add_argument("--dry-run", action="store_true", help="print the digests as text and send nothing")
+    dg.set_defaults(run=_cmd_digest)
     t = sub.add_parser("tag", help="tag remarks (arguments, or one per line of standard input)")
     t.add_argument("--account", metavar="ID", help="tag with this account's wallet")
     t.add_argument("--json", action="store_true", help="one JSON object per input line")

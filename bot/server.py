@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -16,8 +18,27 @@ log = logging.getLogger("scout.server")
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def build_web_app(scout: Scout, slack: AsyncApp | None) -> web.Application:
+class Background(Protocol):
+    """Work that lives as long as the server: the digest scheduler."""
+
+    def start(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def build_web_app(scout: Scout, slack: AsyncApp | None, background: Sequence[Background] = ()) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+
+    async def start_background(_: web.Application) -> None:
+        for service in background:
+            service.start()
+
+    async def stop_background(_: web.Application) -> None:
+        for service in background:
+            service.shutdown()
+
+    app.on_startup.append(start_background)
+    app.on_cleanup.append(stop_background)
 
     async def healthz(_: web.Request) -> web.Response:
         try:

@@ -9,9 +9,11 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -21,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import slack_modals as modals
-from bot.blockkit import render_blocks
+from bot.blockkit import render_blocks, replace_lead
 from bot.settings import SlackSettings
 from handlers import decide
 from handlers.accounts import account_for_channel
@@ -35,10 +37,12 @@ from handlers.monitor import channel_message, flag_suggested
 from handlers.pipeline import pipeline
 from handlers.replies import Reply
 from handlers.requests import Request
+from store.digests import save_payload, sent_with_lead
 from store.events import first_sighting
 
 log = logging.getLogger("scout.slack")
 AUTO_REACTION = "dart"
+COPIES_KEPT_DAYS = 60  # digests older than this are left as they are
 
 
 def make_client(settings: SlackSettings) -> AsyncWebClient:
@@ -142,10 +146,7 @@ def _register_lead_buttons(app: AsyncApp, scout: Scout) -> None:
             lead_id = _lead_of(action["action_id"])
             reply = await _run(handler, scout, request, lead_id)
             picker = modals.drop_reason_picker(int(lead_id)) if name == "drop" else None
-            if _from_home(body):
-                await _refresh_home(scout, client, body["user"]["id"], reply)
-            else:
-                await _show_outcome(respond, reply, picker)
+            await _show_everywhere(scout, client, respond, body, reply, picker)
 
         return listener
 
@@ -153,12 +154,12 @@ def _register_lead_buttons(app: AsyncApp, scout: Scout) -> None:
         app.action(re.compile(rf"^scout_{name}_\d+$"))(button(name, handler))
 
     @app.action(re.compile(r"^scout_dropreason_\d+$"))
-    async def drop_reason(ack, body, action, respond) -> None:  # noqa: ANN001
+    async def drop_reason(ack, body, action, respond, client) -> None:  # noqa: ANN001
         await ack()
         reason = (action.get("selected_option") or {}).get("value", "")
         lead_id = _lead_of(action["action_id"])
         reply = await _run(decide.explain_drop, scout, _slack(body["user"]["id"]), lead_id, reason)
-        await _show_outcome(respond, reply)
+        await _show_everywhere(scout, client, respond, body, reply)
 
     def modal_opener(make_view: Callable[[int, dict[str, Any], dict[str, Any]], dict[str, Any]]):  # noqa: ANN202
         """A button that opens a modal about its lead, for people who may act on it."""
@@ -170,7 +171,11 @@ def _register_lead_buttons(app: AsyncApp, scout: Scout) -> None:
             if isinstance(current, Reply):
                 await respond(response_type="ephemeral", replace_original=False, **render_blocks(current))
                 return
-            view = make_view(int(lead_id), current, {"response_url": body.get("response_url")})
+            container = body.get("container") or {}
+            origin = {"response_url": body.get("response_url"), "home": _from_home(body),
+                      "channel": container.get("channel_id"), "ts": container.get("message_ts"),
+                      "ephemeral": bool(container.get("is_ephemeral"))}
+            view = make_view(int(lead_id), current, origin)
             await client.views_open(trigger_id=body["trigger_id"], view=view)
 
         return open_modal
@@ -277,7 +282,7 @@ def _register_modals(app: AsyncApp, scout: Scout) -> None:
         ratings = {dim: values.get(dim) for dim in decide.DIMENSIONS if values.get(dim)}
         reply = await _run(decide.qualify, scout, _slack(body["user"]["id"]), meta.get("lead_id"), ratings,
                            value, values.get("stage"))
-        await _after_modal(client, body, meta, reply)
+        await _after_modal(scout, client, body, meta, reply)
 
     @app.view(modals.SERVICES_CALLBACK)
     async def submit_services(ack, body, view, client) -> None:  # noqa: ANN001
@@ -285,7 +290,7 @@ def _register_modals(app: AsyncApp, scout: Scout) -> None:
         meta = _metadata(view)
         services = modals.submitted(view).get("services") or []
         reply = await _run(decide.set_services, scout, _slack(body["user"]["id"]), meta.get("lead_id"), services)
-        await _after_modal(client, body, meta, reply)
+        await _after_modal(scout, client, body, meta, reply)
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
@@ -296,14 +301,69 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-async def _after_modal(client: AsyncWebClient, body: dict[str, Any], meta: dict[str, Any], reply: Reply) -> None:
+async def _after_modal(scout: Scout, client: AsyncWebClient, body: dict[str, Any], meta: dict[str, Any],
+                       reply: Reply) -> None:
     """Update the message the modal was opened from; refusals go to the person alone."""
     rendered = render_blocks(reply)
-    response_url = meta.get("response_url")
-    if response_url and reply.kind not in ("refused", "error"):
-        await AsyncWebhookClient(response_url).send(replace_original=True, **rendered)
+    if reply.kind in ("refused", "error"):
+        await client.chat_postMessage(channel=body["user"]["id"], **rendered)
         return
-    await client.chat_postMessage(channel=body["user"]["id"], **rendered)
+    if meta.get("home"):
+        await _refresh_home(scout, client, body["user"]["id"], reply)
+    elif (meta.get("ephemeral") or not meta.get("ts")) and meta.get("response_url"):
+        await AsyncWebhookClient(meta["response_url"]).send(replace_original=True, **rendered)
+    await _update_copies(scout, client, reply, skip=None)
+
+
+async def _show_everywhere(scout: Scout, client: AsyncWebClient, respond, body: dict[str, Any],  # noqa: ANN001
+                           reply: Reply, picker: dict[str, Any] | None = None) -> None:
+    """Show an action's outcome where it was taken: in the App Home, in place of the lead in a
+    many-lead message, or in place of a one-lead reply; then on every other copy of the lead."""
+    if _from_home(body):
+        await _refresh_home(scout, client, body["user"]["id"], reply)
+    elif reply.kind in ("refused", "error"):
+        await respond(response_type="ephemeral", replace_original=False, **render_blocks(reply))
+        return
+    else:
+        message = body.get("message") or {}
+        blocks = replace_lead(message.get("blocks") or [], reply, picker) if message else None
+        if blocks is None:
+            await _show_outcome(respond, reply, picker)
+        else:
+            await respond(replace_original=True, text=message.get("text") or render_blocks(reply)["text"],
+                          blocks=blocks)
+    container = body.get("container") or {}
+    await _update_copies(scout, client, reply, skip=(container.get("channel_id"), container.get("message_ts")))
+
+
+async def _update_copies(scout: Scout, client: AsyncWebClient, reply: Reply, skip: tuple | None) -> None:
+    """Digests went to a channel and to the lead's DMs: after an action on a lead, every
+    delivered copy shows its new state, so no channel keeps stale buttons."""
+    if reply.kind in ("refused", "error") or not reply.all_items:
+        return
+    for row_id, channel, ts, payload in await asyncio.to_thread(_copies, scout, reply.all_items[0].id):
+        blocks = replace_lead(payload.get("blocks") or [], reply)
+        if blocks is None:
+            continue
+        if (channel, ts) != skip:
+            try:
+                await client.chat_update(channel=channel, ts=ts, text=payload.get("text") or "", blocks=blocks)
+            except SlackApiError as exc:
+                log.warning("could not update a digest copy in %s: %s", channel, exc.response.get("error"))
+                continue
+        await asyncio.to_thread(_save_copy, scout, row_id, {**payload, "blocks": blocks})
+
+
+def _copies(scout: Scout, lead_id: int) -> list[tuple[int, str, str, dict[str, Any]]]:
+    since = scout.now() - timedelta(days=COPIES_KEPT_DAYS)
+    with scout.db.session() as session:
+        return [(row.id, row.sent_channel, row.sent_ref, row.payload)
+                for row in sent_with_lead(session, "slack", lead_id, since) if row.sent_channel and row.sent_ref]
+
+
+def _save_copy(scout: Scout, row_id: int, payload: dict[str, Any]) -> None:
+    with scout.db.session() as session:
+        save_payload(session, row_id, payload)
 
 
 def _register_home(app: AsyncApp, scout: Scout) -> None:

@@ -79,9 +79,10 @@ class WeeklyDigest(Strict):
 
 
 class MonthlyDigest(Strict):
-    day: Literal["first_working_day"] | int = "first_working_day"
+    day: Literal["first_working_day"] | Annotated[int, Field(ge=1, le=28)] = "first_working_day"
     time: dt.time = dt.time(9, 0)
     grace_hours: PositiveInt = 72
+    timezone: TimeZoneName = "UTC"  # the managers' report is one for the firm, sent in this zone
 
 
 class Digests(Strict):

@@ -28,7 +28,7 @@ def require_access(scout: Scout, person: Person, account: Account) -> None:
 
 def parse_lead_id(raw: str | int | None) -> int:
     text = str(raw or "").strip().lstrip("#")
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:  # "²".isdigit() is True
         raise Answer(error("Which lead? Give its number, like 12 (it shows as #12 in my replies)."))
     return int(text)
 

@@ -70,6 +70,16 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A bar chart as data: each adapter draws it its own way (a PNG for Slack and Teams)."""
+
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[float, ...]], ...]
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class Section:
     title: str
     text: str = ""
@@ -90,6 +100,7 @@ class Reply:
     items: tuple[LeadItem, ...] = ()
     actions: tuple[Action, ...] = ()
     warnings: tuple[str, ...] = ()
+    charts: tuple[Chart, ...] = ()
     ephemeral: bool = True
     lead_id: int | None = None
     meta: dict[str, str] = field(default_factory=dict)

@@ -66,6 +66,8 @@ def lead_item(
         notes.append(f"snoozed until {lead.snoozed_until:%a %d %b}")
     if lead.stage_reason and not lead.is_open:
         notes.append(f"{lead.stage}: {lead.stage_reason}")
+    if lead.is_open and lead.nudges >= config.digests.weekly.stale_after:
+        notes.append(f"stale: in {lead.nudges} weekly digests with no decision")
     if any(s.conflict for s in services):
         notes.append("auditor independence: check before pursuing")
     return LeadItem(

@@ -14,6 +14,10 @@ from store.tables import CLOSED_STAGES, OPEN_STAGES, Evidence, Lead, LeadEvent, 
 
 _SPACES = re.compile(r"\s+")
 STAGE_REASON_CHARS = 200
+STAGE_VALUES = frozenset(stage.value for stage in Stage)
+# Events that add to a lead without deciding anything about it; every other event is someone
+# acting on the lead, which is what the weekly digest's escalation waits for.
+NOT_DECISIONS = frozenset({"flagged", "evidence", "link", "nudged"})
 
 
 def _normal(text: str) -> str:
@@ -37,6 +41,8 @@ def record(
     )
     session.add(event)
     lead.updated_at = now
+    if kind not in NOT_DECISIONS:
+        lead.nudges = 0
     session.add(lead)
     session.flush()
     return event
@@ -217,3 +223,21 @@ def changed_since(session: Session, event: LeadEvent) -> LeadEvent | None:
         .order_by(col(LeadEvent.id))
         .limit(1)
     ).first()
+
+
+def stages_reached(session: Session, lead_ids: Iterable[int]) -> dict[int, set[str]]:
+    """Every stage each lead has been at, from its events: conversion is counted on these."""
+    ids = list(lead_ids)
+    reached: dict[int, set[str]] = {i: set() for i in ids}
+    if not ids:
+        return reached
+    for event in session.exec(select(LeadEvent).where(col(LeadEvent.lead_id).in_(ids))):
+        value = event.to_value or ""
+        if event.kind == "qualified":
+            try:
+                value = json.loads(value).get("stage", "")
+            except (ValueError, AttributeError):
+                value = ""
+        if value in STAGE_VALUES:
+            reached[event.lead_id].add(value)
+    return reached

@@ -92,6 +92,7 @@ class Lead(SQLModel, table=True):
     created_at: datetime = _when(nullable=False)
     updated_at: datetime = _when(nullable=False)
     closed_at: datetime | None = _when(nullable=True)
+    nudges: int = Field(default=0)  # weekly digests that showed it with no decision since
 
     @property
     def is_open(self) -> bool:
@@ -134,3 +135,40 @@ class SeenEvent(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=128)
     at: datetime = _when(nullable=False)
+
+
+class DigestClaim(SQLModel, table=True):
+    """One digest of one scope for one period, claimed by whichever instance got there first.
+    The primary key is the claim: a second instance's insert does nothing."""
+
+    __tablename__ = "digest_claim"
+
+    cadence: str = Field(primary_key=True, max_length=10)  # weekly | monthly
+    scope: str = Field(primary_key=True, max_length=40)  # an account id, or "portfolio"
+    period: str = Field(primary_key=True, max_length=10)  # 2026-W48 | 2026-11
+    claimed_at: datetime = _when(nullable=False)
+    outcome: str = Field(default="queued", max_length=20)  # queued | nothing | missed
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send, written in the same transaction as the claim that made it; a sender
+    drains it and records the platform's id of what it sent."""
+
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cadence: str = Field(max_length=10)
+    scope: str = Field(max_length=40)
+    period: str = Field(max_length=10)
+    platform: str = Field(max_length=10)  # slack | teams
+    destination: str = Field(max_length=128)  # a channel id, or a person id for a direct message
+    kind: str = Field(max_length=20)  # digest | reminder | escalation | report
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=10)  # pending | sent | failed
+    attempts: int = Field(default=0)
+    due_at: datetime = _when(nullable=False)
+    sent_at: datetime | None = _when(nullable=True)
+    sent_ref: str | None = Field(default=None, max_length=128)  # Slack ts / Teams activity id
+    sent_channel: str | None = Field(default=None, max_length=128)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _when(nullable=False)

@@ -20,7 +20,7 @@ from tests.firm import firm_config
 
 MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-TABLES = ("lead_event", "evidence", "lead", "seen_event")
+TABLES = ("lead_event", "evidence", "lead", "seen_event", "digest_claim", "outbox")
 
 
 class Clock:
@@ -60,7 +60,7 @@ def postgres_db():
         pytest.skip("TEST_DATABASE_URL is not set")
     db = Database.from_url(POSTGRES_URL)
     with db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS lead_event, evidence, lead, seen_event, alembic_version CASCADE"))
+        conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(TABLES)}, alembic_version CASCADE"))
     upgrade(db.engine)
     yield db
     db.dispose()

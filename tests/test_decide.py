@@ -583,3 +583,10 @@ def test_every_change_leaves_one_event(scout):
         ("flagged", "dan"), ("qualified", "lee"), ("snoozed", "lee"), ("stage", "maria"),
         ("services", "dan"), ("stage", "lee"), ("stage", "maria"),
     ]
+
+
+def test_a_lead_number_in_superscript_or_other_digits_is_asked_again(scout):
+    # "²" and "٣" pass str.isdigit() but are no lead number anyone typed on purpose.
+    for raw in ("²", "٣", "#¹2"):
+        reply = decide.drop(scout, ask("lee"), raw)
+        assert reply.kind == "error" and "Which lead?" in reply.text

@@ -16,7 +16,7 @@ def test_digest_splits_new_and_waiting_leads(scout, clock, config):
     digest = weekly_digest(scout, config.account("acme"))
     assert digest.title == "Weekly cross-sell digest: Acme Corp"
     assert digest.ephemeral is False
-    assert [s.title for s in digest.sections] == ["New since last week (1)", "Still waiting for a decision (1)"]
+    assert [s.title for s in digest.sections] == ["New since the last digest (1)", "Still waiting for a decision (1)"]
     assert digest.sections[0].items[0].id == 2
     assert [a.label for a in digest.sections[1].items[0].actions] == ["Qualify", "Drop", "Snooze"]
 

@@ -25,12 +25,15 @@ class FakeSlack:
     failing: dict[str, str] = field(default_factory=dict)  # method -> a permanent error to answer
     history: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ts) -> text
     url: str = ""
+    uploads: list[bytes] = field(default_factory=list)  # file bodies received at the upload URL
+    _posted: int = 0
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # the SDK reads some methods with GET
         app.router.add_post("/response/{hook}", self._response_url)
+        app.router.add_post("/upload/{file}", self._upload)
         return app
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -62,6 +65,10 @@ class FakeSlack:
         self.calls.append(Call(f"response_url:{request.match_info['hook']}", await request.json()))
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads.append(await request.read())
+        return web.Response(text="OK - 1")
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"user_id": BOT_USER, "bot_id": "BSCOUT", "team_id": "T1", "url": "https://test.slack.com/"}
@@ -73,7 +80,18 @@ class FakeSlack:
             text = self.history.get(key)
             return {"messages": [{"ts": key[1], "text": text, "type": "message"}] if text else []}
         if method in ("chat.postMessage", "chat.postEphemeral"):
-            return {"ts": "1700000001.000200", "message_ts": "1700000001.000200", "channel": params.get("channel")}
+            self._posted += 1
+            ts = f"1700000001.{self._posted:06d}"
+            channel = str(params.get("channel", ""))
+            if method == "chat.postMessage" and channel.startswith("U"):  # a DM lands in the app's D channel
+                channel = "D" + channel[1:]
+            return {"ts": ts, "message_ts": ts, "channel": channel}
+        if method == "chat.update":
+            return {"ts": params.get("ts"), "channel": params.get("channel")}
+        if method == "files.getUploadURLExternal":
+            return {"upload_url": f"{self.url}upload/F{len(self.uploads) + 1}", "file_id": f"F{len(self.uploads) + 1}"}
+        if method == "files.completeUploadExternal":
+            return {"files": [{"id": f["id"], "title": f.get("title")} for f in json.loads(params.get("files", "[]"))]}
         return {}
 
     def named(self, method: str) -> list[Call]:
