@@ -54,6 +54,7 @@ def render_text(reply: Reply) -> str:
             lines += _table(section.table)
         for item in section.items:
             lines += lead_lines(item)
+    lines += [f"  [chart: {chart.title}]" for chart in reply.charts]  # sent as PNG by Slack and Teams
     if reply.actions:
         lines.append("  " + "  ".join(f"[{a.label}]" for a in reply.actions))
     return "\n".join(lines)

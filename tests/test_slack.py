@@ -301,3 +301,83 @@ async def test_buttons_in_app_home_refresh_the_home_view(slack, scout):
     assert published.params["user_id"] == "ULEE"
     assert "Lead #1 snoozed by Lee Lead" in _texts(published.params["view"]["blocks"])
     assert _leads(scout)[0].snoozed_until is not None
+
+
+async def _send_digest(slack, scout) -> list:
+    """Two leads on acme, the weekly digest delivered to the fake: the channel copy and the DM."""
+    import asyncio
+
+    from bot.delivery import platforms
+    from bot.outbox import drain
+    from handlers.digest_run import run_weekly
+
+    await slack.command("UDAN", "/flag", "acme they want help with tax planning")
+    await slack.command("UDAN", "/flag", "acme asked about a pen test")
+    await slack.fake.wait_for("response_url:1", 2)
+    renderers, senders = platforms({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.fake.url + "api/"})
+    run_weekly(scout, renderers)
+    await asyncio.to_thread(drain, scout.db, senders, scout.now)
+    return await slack.fake.wait_for("chat.postMessage", 2)
+
+
+def _buttons_of(blocks: list[dict], lead_id: int) -> list[str]:
+    prefix = f"lead:{lead_id}:"
+    return [e["text"]["text"] for b in blocks if b.get("block_id", "").startswith(prefix) and b["type"] == "actions"
+            for e in b["elements"] if e["type"] == "button"]
+
+
+async def test_a_digest_button_updates_only_its_lead_in_place_and_every_other_copy(slack, scout):
+    channel_post, dm_post = await _send_digest(slack, scout)
+    blocks = channel_post.params["blocks"]
+    assert _buttons_of(blocks, 1) == ["Qualify", "Drop", "Snooze"]
+    await slack.interact({
+        "type": "block_actions", "user": {"id": "ULEE"}, "trigger_id": "t", "response_url": slack.response_url,
+        "channel": {"id": "CACME"},
+        "container": {"type": "message", "message_ts": "1700000001.000001", "channel_id": "CACME",
+                      "is_ephemeral": False},
+        "message": {"ts": "1700000001.000001", "text": channel_post.params["text"], "blocks": blocks},
+        "actions": [{"action_id": "scout_snooze_1", "block_id": "lead:1:2.1", "type": "button", "value": "1"}],
+    })
+    update = (await slack.fake.wait_for("response_url:1", 3))[-1]
+    assert update.params["replace_original"] is True
+    new_blocks = update.params["blocks"]
+    assert _buttons_of(new_blocks, 1) == ["Qualify", "Drop", "Snooze", "Undo"]
+    assert "snoozed by Lee Lead" in _texts(new_blocks)
+    assert _buttons_of(new_blocks, 2) == ["Qualify", "Drop", "Snooze"]  # the other lead is untouched
+    assert len(new_blocks) == len(blocks)
+    (dm_update,) = await slack.fake.wait_for("chat.update")
+    assert (dm_update.params["channel"], dm_update.params["ts"]) == ("DLEE", "1700000001.000002")
+    assert "snoozed by Lee Lead" in _texts(dm_update.params["blocks"])
+    assert _buttons_of(dm_update.params["blocks"], 2) == ["Qualify", "Drop", "Snooze"]
+
+
+async def test_a_digest_drop_from_the_dm_updates_the_channel_copy(slack, scout):
+    await _send_digest(slack, scout)
+    await slack.interact({
+        "type": "block_actions", "user": {"id": "ULEE"}, "trigger_id": "t", "response_url": slack.response_url,
+        "channel": {"id": "DLEE"},
+        "container": {"type": "message", "message_ts": "1700000001.000002", "channel_id": "DLEE",
+                      "is_ephemeral": False},
+        "message": {"ts": "1700000001.000002", "text": "digest", "blocks": []},
+        "actions": [{"action_id": "scout_drop_2", "block_id": "x", "type": "button", "value": "2"}],
+    })
+    (channel_update,) = await slack.fake.wait_for("chat.update")
+    assert (channel_update.params["channel"], channel_update.params["ts"]) == ("CACME", "1700000001.000001")
+    assert _buttons_of(channel_update.params["blocks"], 2) == ["Revive", "Undo"]
+    assert "dropped by Lee Lead" in _texts(channel_update.params["blocks"])
+
+
+async def test_a_refused_digest_click_changes_no_copy(slack, scout):
+    channel_post, _ = await _send_digest(slack, scout)
+    await slack.interact({
+        "type": "block_actions", "user": {"id": "UTOM"}, "trigger_id": "t", "response_url": slack.response_url,
+        "channel": {"id": "CACME"},
+        "container": {"type": "message", "message_ts": "1700000001.000001", "channel_id": "CACME",
+                      "is_ephemeral": False},
+        "message": {"ts": "1700000001.000001", "text": "digest", "blocks": channel_post.params["blocks"]},
+        "actions": [{"action_id": "scout_drop_1", "block_id": "x", "type": "button", "value": "1"}],
+    })
+    refusal = (await slack.fake.wait_for("response_url:1", 3))[-1]
+    assert refusal.params["response_type"] == "ephemeral" and refusal.params["replace_original"] is False
+    assert slack.fake.named("chat.update") == []
+    assert [lead.stage for lead in _leads(scout)] == ["identified", "identified"]
