@@ -11,8 +11,8 @@ from bot.chart import render_png
 from bot.render_text import render_text
 from handlers import decide
 from handlers.flag import flag
-from handlers.report import monthly_report
 from handlers.replies import Chart
+from handlers.report import monthly_report
 from tests.conftest import ask
 
 NOV = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
