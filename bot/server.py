@@ -71,6 +71,13 @@ def _ping(scout: Scout) -> None:
 
 
 async def run_socket_mode(slack: AsyncApp, app_token: str) -> None:
+    """Socket Mode: Slack pushes the same payloads over a websocket (no public URL needed);
+    the websocket URL comes from apps.connections.open on the app's client, so SLACK_API_URL
+    applies here too."""
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-    await AsyncSocketModeHandler(slack, app_token).start_async()
+    handler = AsyncSocketModeHandler(slack, app_token)
+    try:
+        await handler.start_async()
+    finally:
+        await handler.close_async()

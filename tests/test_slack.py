@@ -3,6 +3,7 @@ and a fake Slack Web API on loopback that records every call."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -381,3 +382,33 @@ async def test_a_refused_digest_click_changes_no_copy(slack, scout):
     assert refusal.params["response_type"] == "ephemeral" and refusal.params["replace_original"] is False
     assert slack.fake.named("chat.update") == []
     assert [lead.stage for lead in _leads(scout)] == ["identified", "identified"]
+
+
+async def test_socket_mode_takes_the_same_commands_over_a_websocket(aiohttp_server, scout):
+    import asyncio
+
+    from bot.server import run_socket_mode
+
+    fake = FakeSlack()
+    fake_server = await aiohttp_server(fake.app())
+    fake.url = str(fake_server.make_url("/"))
+    settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.url + "api/",
+                             app_token="xapp-test")
+    running = asyncio.create_task(run_socket_mode(build_slack_app(scout, settings), settings.app_token))
+    try:
+        await fake.wait_until(lambda: fake.socket is not None, "the app to open its socket")
+        await fake.socket.send_json({
+            "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
+            "payload": {"token": "x", "team_id": "T1", "channel_id": "CGENERAL", "user_id": "UDAN",
+                        "command": "/flag", "text": "acme they want help with tax planning",
+                        "response_url": fake.url + "response/1", "trigger_id": "trig.1"},
+        })
+        await fake.wait_until(lambda: any(a.get("envelope_id") == "env-1" for a in fake.socket_acks), "the ack")
+        (reply,) = await fake.wait_for("response_url:1")
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert fake.named("apps.connections.open")
+    assert reply.params["response_type"] == "ephemeral" and "Tax planning" in _texts(reply.params["blocks"])
+    assert [lead.text for lead in _leads(scout)] == ["they want help with tax planning"]

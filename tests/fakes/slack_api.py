@@ -26,6 +26,8 @@ class FakeSlack:
     history: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, ts) -> text
     url: str = ""
     uploads: list[bytes] = field(default_factory=list)  # file bodies received at the upload URL
+    socket: web.WebSocketResponse | None = None  # the Socket Mode connection, once the app opened it
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _posted: int = 0
 
     def app(self) -> web.Application:
@@ -34,6 +36,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)  # the SDK reads some methods with GET
         app.router.add_post("/response/{hook}", self._response_url)
         app.router.add_post("/upload/{file}", self._upload)
+        app.router.add_get("/socket", self._socket)
         return app
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -69,6 +72,17 @@ class FakeSlack:
         self.uploads.append(await request.read())
         return web.Response(text="OK - 1")
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode as Slack speaks it: hello, then envelopes out and acks back."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        self.socket = ws
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        return ws
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"user_id": BOT_USER, "bot_id": "BSCOUT", "team_id": "T1", "url": "https://test.slack.com/"}
@@ -86,6 +100,8 @@ class FakeSlack:
             if method == "chat.postMessage" and channel.startswith("U"):  # a DM lands in the app's D channel
                 channel = "D" + channel[1:]
             return {"ts": ts, "message_ts": ts, "channel": channel}
+        if method == "apps.connections.open":
+            return {"url": self.url.replace("http://", "ws://", 1) + "socket"}
         if method == "chat.update":
             return {"ts": params.get("ts"), "channel": params.get("channel")}
         if method == "files.getUploadURLExternal":
@@ -96,6 +112,13 @@ class FakeSlack:
 
     def named(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    async def wait_until(self, ready, what: str, timeout: float = 10.0) -> None:  # noqa: ANN001
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not ready():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.01)
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Calls happen after the ack, so tests wait for them (bounded, never on wall-clock schedules)."""
