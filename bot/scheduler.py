@@ -48,6 +48,9 @@ class DigestScheduler:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
 
     def start(self) -> None:
+        if not self.renderers:  # claiming a period with nowhere to send it would lose the digest
+            log.warning("no platform to send digests to; the digest schedule is off")
+            return
         config = self.scout.config
         weekly_grace = config.digests.weekly.grace_hours * 3600
         for zone, trigger in weekly_triggers(config).items():

@@ -171,3 +171,20 @@ def test_cli_digest_without_a_platform_says_what_to_set(monkeypatch, tmp_path):
 def test_cli_digest_rejects_a_bad_time(monkeypatch, tmp_path):
     code, _, err = _cli(["digest", "monthly", "--now", "next tuesday", "--dry-run"], monkeypatch, tmp_path, {})
     assert code == 2 and "--now 'next tuesday' is not an ISO time" in err
+
+
+async def test_serve_schedules_a_job_per_timezone_a_monthly_job_a_drain_and_a_catch_up(scout, fake):
+    scheduler = DigestScheduler(scout, *platforms(_env(fake)))
+    scheduler.start()
+    try:
+        jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
+        assert set(jobs) == {"weekly:America/New_York", "weekly:UTC", "monthly", "drain", "catch-up"}
+        assert jobs["weekly:UTC"].misfire_grace_time == 24 * 3600
+    finally:
+        scheduler.shutdown()
+
+
+async def test_without_a_platform_nothing_is_scheduled_or_claimed(scout):
+    scheduler = DigestScheduler(scout, {}, {})
+    scheduler.start()
+    assert not scheduler.scheduler.running and scheduler.scheduler.get_jobs() == []
