@@ -68,25 +68,28 @@ def compose_weekly(
 def stale_reminder(config: AppConfig, account: Account, now: datetime, leads: Sequence[Lead],
                    credit: dict[int, list[str]]) -> Reply:
     """To the account lead: these leads sat through several digests with no decision."""
-    weeks = config.digests.weekly.stale_after
-    return Reply(
-        title=f"Stale leads on {account.name}",
-        text=f"These leads have been in {weeks} weekly digests and nobody has decided on them. "
-             "A quick Qualify, Drop or Snooze keeps the pipeline honest.",
-        items=tuple(lead_item(config, lead, now, credit.get(lead.id)) for lead in leads),
-        ephemeral=False,
-        meta={"account": account.id, "cadence": "weekly"},
+    return _needs_decision(
+        config, account, now, leads, credit, f"Stale leads on {account.name}",
+        f"These leads have been in {config.digests.weekly.stale_after} weekly digests and nobody has decided "
+        "on them. A quick Qualify, Drop or Snooze keeps the pipeline honest.",
     )
 
 
 def escalation(config: AppConfig, account: Account, now: datetime, leads: Sequence[Lead],
                credit: dict[int, list[str]]) -> Reply:
     """To the managers: leads still undecided after the escalation limit."""
-    weeks = config.digests.weekly.escalate_after
+    weekly = config.digests.weekly
+    return _needs_decision(
+        config, account, now, leads, credit, f"Undecided leads on {account.name}",
+        f"{config.person_name(account.lead)} has not decided on these after {weekly.escalate_after} weekly "
+        f"digests. They expire after {weekly.expire_after}.",
+    )
+
+
+def _needs_decision(config: AppConfig, account: Account, now: datetime, leads: Sequence[Lead],
+                    credit: dict[int, list[str]], title: str, text: str) -> Reply:
     return Reply(
-        title=f"Undecided leads on {account.name}",
-        text=f"{config.person_name(account.lead)} has not decided on these after {weeks} weekly digests. "
-             f"They expire after {config.digests.weekly.expire_after}.",
+        title=title, text=text,
         items=tuple(lead_item(config, lead, now, credit.get(lead.id)) for lead in leads),
         ephemeral=False,
         meta={"account": account.id, "cadence": "weekly"},

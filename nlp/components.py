@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import srsly
+from spacy.attrs import LIKE_NUM, LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
@@ -169,24 +170,30 @@ class TriggerPatterns:
     def __init__(self, nlp: Language, name: str, patterns: dict[str, list[list[dict[str, Any]]]]) -> None:
         self.name = name
         self.patterns = patterns
-        self.groups: list[tuple[frozenset[str], bool, Matcher]] = []
+        self.groups: list[tuple[frozenset[int], bool, Matcher]] = []
         for trigger_id, token_patterns in patterns.items():
             for pattern in token_patterns:
                 matcher = Matcher(nlp.vocab, validate=True)
                 matcher.add(trigger_id, [pattern])
                 words = pattern[0].get("LOWER", {})
                 anchors = words.get("IN", []) if isinstance(words, dict) else [words] if isinstance(words, str) else []
-                self.groups.append((frozenset(w.lower() for w in anchors), not anchors, matcher))
+                # Anchors as string hashes, compared with the doc's LOWER array: no Token objects.
+                hashes = frozenset(nlp.vocab.strings.add(w.lower()) for w in anchors)
+                self.groups.append((hashes, not anchors, matcher))
 
     def __call__(self, doc: Doc) -> Doc:
-        words = {t.lower_ for t in doc}
-        has_number = any(t.like_num for t in doc)
-        found = [
-            Span(doc, start, end, label=TRIGGER, span_id=doc.vocab.strings[match_id])
-            for anchors, numeric, matcher in self.groups
-            if (numeric and has_number) or not anchors.isdisjoint(words)
-            for match_id, start, end in matcher(doc)
-        ]
+        words = set(doc.to_array(LOWER).tolist())
+        has_number: bool | None = None
+        found = []
+        for anchors, numeric, matcher in self.groups:
+            if numeric:
+                if has_number is None:
+                    has_number = bool(doc.to_array(LIKE_NUM).any())
+                if not has_number:
+                    continue
+            elif anchors.isdisjoint(words):
+                continue
+            found += [Span(doc, start, end, label=TRIGGER, span_id=match_id) for match_id, start, end in matcher(doc)]
         if found:
             group = doc.spans.get(SPANS_KEY)
             doc.spans[SPANS_KEY] = [*(group or []), *found]
