@@ -188,3 +188,23 @@ async def test_without_a_platform_nothing_is_scheduled_or_claimed(scout):
     scheduler = DigestScheduler(scout, {}, {})
     scheduler.start()
     assert not scheduler.scheduler.running and scheduler.scheduler.get_jobs() == []
+
+
+async def test_two_senders_draining_at_once_post_each_message_once(scout, fake, db):
+    from store.db import Database
+
+    flag(scout, ask("dan", "acme they want tax planning help"))
+    flag(scout, ask("maria", "globex want a pen test"))
+    renderers, senders = platforms(_env(fake))
+    run_weekly(scout, renderers)
+    other = Database.from_url(db.engine.url.render_as_string(hide_password=False))
+    try:
+        results = await asyncio.gather(
+            asyncio.to_thread(drain, scout.db, senders, scout.now),
+            asyncio.to_thread(drain, other, platforms(_env(fake))[1], scout.now),
+        )
+    finally:
+        other.dispose()
+    assert sum(sent for sent, _ in results) == 4
+    assert sorted(p.params["channel"] for p in fake.named("chat.postMessage")) == ["CACME", "CGLOBEX", "ULEE", "UOLGA"]
+    assert {r.status for r in _rows(scout)} == {"sent"}
