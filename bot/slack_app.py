@@ -70,8 +70,7 @@ async def _run(fn: Callable[..., Reply], *args: Any) -> Reply:
 
 
 def build_slack_app(scout: Scout, settings: SlackSettings, client: AsyncWebClient | None = None) -> AsyncApp:
-    app = AsyncApp(
-        token=settings.bot_token,
+    app = AsyncApp(  # the client carries the token (and SLACK_API_URL, and the retry handlers)
         signing_secret=settings.signing_secret,
         client=client or make_client(settings),
         name="scout",
