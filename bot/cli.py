@@ -50,28 +50,75 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from bot.delivery import platforms
     from bot.scheduler import DigestScheduler
     from bot.server import build_web_app, run_socket_mode
-    from bot.settings import slack_settings
+    from bot.settings import slack_settings, teams_settings
     from bot.slack_app import build_slack_app
 
     settings = slack_settings()
+    teams_config = teams_settings()
     scout = build_scout()
     slack = build_slack_app(scout, settings)
-    digests = DigestScheduler(scout, *platforms(os.environ, settings))
+    teams = None
+    if teams_config is not None:
+        from bot.teams_app import Teams
+
+        teams = Teams(scout, teams_config)
+        if teams_config.anonymous:
+            log.warning("TEAMS IS UNAUTHENTICATED: MICROSOFT_APP_ID is not set, so /api/messages accepts "
+                        "anyone (Bot Framework Emulator mode). Never run like this with real data; "
+                        "SCOUT_ENV=production refuses it.")
+    digests = DigestScheduler(scout, *platforms(os.environ, settings, teams.digests if teams else None))
+    background = [teams, digests] if teams else [digests]
+    routes = [teams.add_route] if teams else []
     port = args.port or int(os.environ.get("PORT") or 3000)
     if settings.app_token:
         print("Scout is connecting to Slack in Socket Mode; health check on "
               f"http://{args.host}:{port}/healthz", file=sys.stderr)
 
         async def both() -> None:
-            runner = web.AppRunner(build_web_app(scout, None, [digests]))
+            runner = web.AppRunner(build_web_app(scout, None, background, routes))
             await runner.setup()
             await web.TCPSite(runner, args.host, port).start()
             await run_socket_mode(slack, settings.app_token)
 
         asyncio.run(both())
         return 0
-    print(f"Scout is listening on http://{args.host}:{port}/slack/events", file=sys.stderr)
-    web.run_app(build_web_app(scout, slack, [digests]), host=args.host, port=port, print=None)
+    print(f"Scout is listening on http://{args.host}:{port}/slack/events"
+          + (" and /api/messages" if teams else ""), file=sys.stderr)
+    web.run_app(build_web_app(scout, slack, background, routes), host=args.host, port=port, print=None)
+    return 0
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from handlers.privacy import forget
+
+    scout = build_scout()
+    if scout.config.person(args.person) is None:
+        print(f"Note: {args.person!r} is not in {config_path()}; forgetting any remarks stored under that id.")
+    removed, deleted = forget(scout, args.person)
+    print(f"Forgot {removed} remark(s) by {args.person}; {deleted} lead(s) only they had flagged were deleted.")
+    return 0
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    from handlers.privacy import prune
+
+    scout = build_scout()
+    if scout.config.retention_days is None:
+        print("retention_days is not set in app.yaml: dropped leads are kept.")
+        return 0
+    print(f"Deleted {prune(scout)} lead(s) dropped more than {scout.config.retention_days} days ago.")
+    return 0
+
+
+def _cmd_teams_package(args: argparse.Namespace) -> int:
+    from bot.teams_package import PackageError, write_package
+
+    app_id = args.app_id or os.environ.get("MICROSOFT_APP_ID") or ""
+    try:
+        path = write_package(app_id, Path(args.out))
+    except PackageError as exc:
+        raise SetupError(f"{exc}; pass --app-id or set MICROSOFT_APP_ID") from None
+    print(f"Wrote {path}: in Teams, Apps > Manage your apps > Upload an app, then add it to each account's team.")
     return 0
 
 
@@ -239,6 +286,16 @@ def parser() -> argparse.ArgumentParser:
     dg.add_argument("--now", metavar="ISO-TIME", help="pretend it is this time; UTC unless an offset is given")
     dg.add_argument("--dry-run", action="store_true", help="print the digests as text and send nothing")
     dg.set_defaults(run=_cmd_digest)
+    fg = sub.add_parser("forget", help="remove a person's flagged remarks (a privacy request)")
+    fg.add_argument("--person", required=True, metavar="ID", help="person id from app.yaml")
+    fg.set_defaults(run=_cmd_forget)
+    sub.add_parser("prune", help="delete dropped leads older than retention_days (serve does it daily)").set_defaults(
+        run=_cmd_prune
+    )
+    tp = sub.add_parser("teams-package", help="write the Teams app package (zip) to sideload")
+    tp.add_argument("--app-id", metavar="GUID", help="the bot's Microsoft App ID (default: $MICROSOFT_APP_ID)")
+    tp.add_argument("--out", default="scout-teams.zip", metavar="FILE")
+    tp.set_defaults(run=_cmd_teams_package)
     t = sub.add_parser("tag", help="tag remarks (arguments, or one per line of standard input)")
     t.add_argument("--account", metavar="ID", help="tag with this account's wallet")
     t.add_argument("--json", action="store_true", help="one JSON object per input line")

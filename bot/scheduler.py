@@ -19,6 +19,7 @@ from bot.outbox import Sender, drain
 from handlers.config import AppConfig
 from handlers.context import Scout
 from handlers.digest_run import Renderer, RunReport, run_monthly, run_weekly
+from handlers.privacy import prune
 
 log = logging.getLogger("scout.scheduler")
 DRAIN_EVERY_SECONDS = 30
@@ -60,6 +61,7 @@ class DigestScheduler:
                                misfire_grace_time=config.digests.monthly.grace_hours * 3600, max_instances=1)
         self.scheduler.add_job(self.drain, "interval", seconds=DRAIN_EVERY_SECONDS, id="drain",
                                coalesce=True, max_instances=1)
+        self.scheduler.add_job(self.prune, CronTrigger(hour=3, minute=17, timezone=UTC), id="prune", coalesce=True)
         self.scheduler.add_job(self.catch_up, id="catch-up")  # now: send what was missed while down
         self.scheduler.start()
 
@@ -86,6 +88,10 @@ class DigestScheduler:
         report = await asyncio.to_thread(run_monthly, self.scout, self.renderers)
         await self.drain()
         return report
+
+    async def prune(self) -> int:
+        """Daily: dropped leads past app.yaml's retention_days are deleted."""
+        return await asyncio.to_thread(prune, self.scout)
 
     async def drain(self) -> tuple[int, int]:
         return await asyncio.to_thread(drain, self.scout.db, self.senders, self.scout.now)

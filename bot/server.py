@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from aiohttp import web
@@ -26,8 +26,12 @@ class Background(Protocol):
     def shutdown(self) -> None: ...
 
 
-def build_web_app(scout: Scout, slack: AsyncApp | None, background: Sequence[Background] = ()) -> web.Application:
+def build_web_app(scout: Scout, slack: AsyncApp | None, background: Sequence[Background] = (),
+                  routes: Sequence[Callable[[web.Application], None]] = ()) -> web.Application:
+    """`routes` add other platforms' endpoints (Teams' /api/messages) to the same server."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    for add_route in routes:
+        add_route(app)
 
     async def start_background(_: web.Application) -> None:
         for service in background:

@@ -34,3 +34,49 @@ def slack_settings(env: Mapping[str, str] | None = None) -> SlackSettings:
         api_url=env.get("SLACK_API_URL") or None,
         app_token=env.get("SLACK_APP_TOKEN") or None,
     )
+
+
+TEAMS_HELP = (
+    "Register the bot in Azure (Azure Bot resource), then set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, "
+    "MICROSOFT_APP_TYPE (MultiTenant or SingleTenant) and, for SingleTenant, MICROSOFT_APP_TENANT_ID; "
+    "or SCOUT_TEAMS=off for a Slack-only install."
+)
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """The Bot Framework configuration, under the attribute names botbuilder reads."""
+
+    APP_ID: str = ""
+    APP_PASSWORD: str = ""
+    APP_TYPE: str = "MultiTenant"
+    APP_TENANTID: str = ""
+    # Sovereign clouds and the tests' fakes move these; unset means Microsoft's public cloud.
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return not self.APP_ID
+
+
+def teams_settings(env: Mapping[str, str] | None = None) -> TeamsSettings | None:
+    """None when Teams is switched off. Without an app id botbuilder accepts unauthenticated
+    requests (the Bot Framework Emulator): allowed outside production only."""
+    env = os.environ if env is None else env
+    if env.get("SCOUT_TEAMS", "").lower() in ("off", "0", "false", "no"):
+        return None
+    app_id = env.get("MICROSOFT_APP_ID") or ""
+    if not app_id and env.get("SCOUT_ENV", "").lower() == "production":
+        raise SetupError(f"MICROSOFT_APP_ID is not set, and in production Teams requests must be authenticated. "
+                         f"{TEAMS_HELP}")
+    if app_id and not env.get("MICROSOFT_APP_PASSWORD") and env.get("MICROSOFT_APP_TYPE", "") != "UserAssignedMSI":
+        raise SetupError(f"MICROSOFT_APP_PASSWORD is missing for MICROSOFT_APP_ID {app_id}. {TEAMS_HELP}")
+    return TeamsSettings(
+        APP_ID=app_id,
+        APP_PASSWORD=env.get("MICROSOFT_APP_PASSWORD") or "",
+        APP_TYPE=env.get("MICROSOFT_APP_TYPE") or "MultiTenant",
+        APP_TENANTID=env.get("MICROSOFT_APP_TENANT_ID") or "",
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=env.get("MICROSOFT_OPENID_METADATA_URL") or None,
+        TO_CHANNEL_FROM_BOT_LOGIN_URL=env.get("MICROSOFT_LOGIN_URL") or None,
+    )

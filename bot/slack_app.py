@@ -35,6 +35,7 @@ from handlers.guards import require_lead, require_person
 from handlers.leads import home
 from handlers.monitor import channel_message, flag_suggested
 from handlers.pipeline import pipeline
+from handlers.privacy import message_deleted, message_edited
 from handlers.replies import Reply
 from handlers.requests import Request
 from store.digests import save_payload, sent_with_lead
@@ -99,6 +100,17 @@ def _register_commands(app: AsyncApp, scout: Scout) -> None:
 
 
 def _register_monitoring(app: AsyncApp, scout: Scout) -> None:
+    @app.event({"type": "message", "subtype": "message_changed"})
+    async def edited(event) -> None:  # noqa: ANN001
+        """A flagged message was edited: the stored remark follows (nothing else is kept)."""
+        message = event.get("message") or {}
+        await asyncio.to_thread(message_edited, scout, event.get("channel"), message.get("ts"),
+                                message.get("text") or "")
+
+    @app.event({"type": "message", "subtype": "message_deleted"})
+    async def deleted(event) -> None:  # noqa: ANN001
+        await asyncio.to_thread(message_deleted, scout, event.get("channel"), event.get("deleted_ts"))
+
     @app.event("message")
     async def listen(event, body, client) -> None:  # noqa: ANN001
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
@@ -119,7 +131,7 @@ def _register_monitoring(app: AsyncApp, scout: Scout) -> None:
 
     @app.event({"type": "message", "subtype": re.compile(".*")})
     async def ignore_other_messages() -> None:
-        """Edits, joins and bot posts are not remarks (edits follow flagged leads later)."""
+        """Joins, bot posts and other subtypes are not remarks."""
 
 
 def _first_time(scout: Scout, event_id: str) -> bool:

@@ -64,7 +64,7 @@ def capture(
             add_evidence(
                 session, existing, text=remark, flagged_by=person.id, source=request.source,
                 now=now, services=tags.service_ids, triggers=tags.trigger_ids,
-                permalink=request.permalink,
+                permalink=request.permalink, channel=request.channel, message_ts=request.message_ts,
             )
             lead, added = existing, True
         else:

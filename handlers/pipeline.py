@@ -12,10 +12,11 @@ from handlers.replies import Field, Reply, Section, Table, error
 from handlers.requests import Request
 from handlers.views import lead_item, money
 from handlers.wallet import wallet_share, white_space
-from store.leads import credits, list_leads
+from store.leads import credits, list_leads, stage_totals
 from store.tables import OPEN_STAGES, Lead, Stage
 
 WHITE_SPACE_SHOWN = 6
+OPEN_VALUES = frozenset(s.value for s in OPEN_STAGES)
 
 
 def total_value(leads: list[Lead]) -> float | None:
@@ -76,14 +77,19 @@ def account_pipeline(scout: Scout, account: Account) -> Reply:
     )
 
 
-def _portfolio_row(account: Account, leads: list[Lead]) -> tuple[str, ...]:
-    open_leads = [lead for lead in leads if lead.is_open]
+def _sum(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _portfolio_row(account: Account, stages: dict[str, tuple[int, float | None]]) -> tuple[str, ...]:
+    open_here = [stages[s.value] for s in OPEN_STAGES if s.value in stages]
     share = wallet_share(account).share
     return (
         account.name,
-        str(len(open_leads)),
-        money(total_value(open_leads)),
-        str(sum(1 for lead in leads if lead.stage == Stage.WON)),
+        str(sum(n for n, _ in open_here)),
+        money(_sum([v for _, v in open_here])),
+        str(stages.get(Stage.WON.value, (0, None))[0]),
         "-" if share is None else f"{share:.0%}",
     )
 
@@ -96,16 +102,13 @@ def portfolio(scout: Scout, person: Person) -> Reply:
             text="You are not on any account team yet. /pipeline ACCOUNT works for accounts you are on.",
         )
     with scout.db.session() as session:
-        leads = list_leads(session, accounts=[a.id for a in accounts])
-    by_account: dict[str, list[Lead]] = {a.id: [] for a in accounts}
-    for lead in leads:
-        by_account[lead.account].append(lead)
-    rows = tuple(_portfolio_row(a, by_account[a.id]) for a in accounts)
-    open_leads = [lead for lead in leads if lead.is_open]
+        totals = stage_totals(session, [a.id for a in accounts], every=len(accounts) == len(scout.config.accounts))
+    rows = tuple(_portfolio_row(a, totals[a.id]) for a in accounts)
+    open_totals = [t for stages in totals.values() for s, t in stages.items() if s in OPEN_VALUES]
     fields = (
         Field("Accounts", str(len(accounts))),
-        Field("Open leads", str(len(open_leads))),
-        Field("Pipeline value", money(total_value(open_leads))),
+        Field("Open leads", str(sum(n for n, _ in open_totals))),
+        Field("Pipeline value", money(_sum([v for _, v in open_totals]))),
     )
     table = Table(columns=("Account", "Open", "Value", "Won", "Wallet share"), rows=rows)
     return Reply(

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from store.tables import CLOSED_STAGES, OPEN_STAGES, Evidence, Lead, LeadEvent, Stage
@@ -75,7 +76,7 @@ def add_lead(
     session.flush()
     session.add(
         Evidence(lead_id=lead.id, text=text, flagged_by=flagged_by, source=source,
-                 permalink=permalink, created_at=now)
+                 permalink=permalink, channel=channel, message_ts=message_ts, created_at=now)
     )
     record(session, lead, actor=flagged_by, kind="flagged", now=now, to_value=lead.stage)
     return lead
@@ -117,10 +118,12 @@ def add_evidence(
     services: Sequence[str] = (),
     triggers: Sequence[str] = (),
     permalink: str | None = None,
+    channel: str | None = None,
+    message_ts: str | None = None,
 ) -> Evidence:
     """Another remark about the lead's need: kept, and its author shares the credit."""
     evidence = Evidence(lead_id=lead.id, text=text, flagged_by=flagged_by, source=source,
-                        permalink=permalink, created_at=now)
+                        permalink=permalink, channel=channel, message_ts=message_ts, created_at=now)
     session.add(evidence)
     before = json.dumps({"services": lead.services, "triggers": lead.triggers})
     lead.services = list(dict.fromkeys([*lead.services, *services]))
@@ -241,3 +244,22 @@ def stages_reached(session: Session, lead_ids: Iterable[int]) -> dict[int, set[s
         if value in STAGE_VALUES:
             reached[event.lead_id].add(value)
     return reached
+
+
+def stage_totals(session: Session, accounts: Iterable[str], every: bool = False
+                 ) -> dict[str, dict[str, tuple[int, float | None]]]:
+    """Per account and stage: how many leads and their summed estimated value (None when no
+    lead there has one), in one GROUP BY rather than loading every lead. `every` says the
+    accounts are all of them, so no filter is needed."""
+    ids = list(accounts)
+    totals: dict[str, dict[str, tuple[int, float | None]]] = {a: {} for a in ids}
+    if not ids:
+        return totals
+    query = select(Lead.account, Lead.stage, func.count(), func.sum(Lead.estimated_value),
+                   func.count(Lead.estimated_value)).group_by(Lead.account, Lead.stage)
+    if not every:
+        query = query.where(col(Lead.account).in_(ids))
+    for account, stage, count, value, valued in session.exec(query):
+        if account in totals:
+            totals[account][stage] = (count, float(value) if valued else None)
+    return totals

@@ -68,7 +68,8 @@ def _when(**kw: Any) -> Any:
 class Lead(SQLModel, table=True):
     """A cross-sell lead: a need heard on an account, and where it is in the pipeline."""
 
-    __table_args__ = (Index("ix_lead_account_stage", "account", "stage"),)
+    # Covers the portfolio's GROUP BY account, stage with SUM(estimated_value): no table reads.
+    __table_args__ = (Index("ix_lead_account_stage_value", "account", "stage", "estimated_value"),)
 
     id: int | None = Field(default=None, primary_key=True)
     account: str = Field(max_length=40, index=True)
@@ -102,12 +103,16 @@ class Lead(SQLModel, table=True):
 class Evidence(SQLModel, table=True):
     """One flag of a lead's need. The first is the lead's own; repeats share the credit."""
 
+    __table_args__ = (Index("ix_evidence_message", "channel", "message_ts"),)
+
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key="lead.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     flagged_by: str = Field(max_length=64, index=True)
     source: str = Field(max_length=20)
     permalink: str | None = Field(default=None, max_length=1000)
+    channel: str | None = Field(default=None, max_length=128)  # where the message is, so an edit
+    message_ts: str | None = Field(default=None, max_length=64)  # or a delete there can follow it
     created_at: datetime = _when(nullable=False)
 
 
@@ -172,3 +177,14 @@ class Outbox(SQLModel, table=True):
     sent_channel: str | None = Field(default=None, max_length=128)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _when(nullable=False)
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where Scout can speak first in Teams: a serialised ConversationReference (JSON, never
+    pickled) for an account channel (`channel:<id>`) or a person's chat (`user:<id>`)."""
+
+    __tablename__ = "conversation_ref"
+
+    key: str = Field(primary_key=True, max_length=300)
+    reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _when(nullable=False)

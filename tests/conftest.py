@@ -20,7 +20,7 @@ from tests.firm import firm_config
 
 MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-TABLES = ("lead_event", "evidence", "lead", "seen_event", "digest_claim", "outbox")
+TABLES = ("lead_event", "evidence", "lead", "seen_event", "digest_claim", "outbox", "conversation_ref")
 
 
 class Clock:

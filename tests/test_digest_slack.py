@@ -178,7 +178,7 @@ async def test_serve_schedules_a_job_per_timezone_a_monthly_job_a_drain_and_a_ca
     scheduler.start()
     try:
         jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
-        assert set(jobs) == {"weekly:America/New_York", "weekly:UTC", "monthly", "drain", "catch-up"}
+        assert set(jobs) == {"weekly:America/New_York", "weekly:UTC", "monthly", "drain", "prune", "catch-up"}
         assert jobs["weekly:UTC"].misfire_grace_time == 24 * 3600
     finally:
         scheduler.shutdown()

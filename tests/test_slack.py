@@ -412,3 +412,21 @@ async def test_socket_mode_takes_the_same_commands_over_a_websocket(aiohttp_serv
     assert fake.named("apps.connections.open")
     assert reply.params["response_type"] == "ephemeral" and "Tax planning" in _texts(reply.params["blocks"])
     assert [lead.text for lead in _leads(scout)] == ["they want help with tax planning"]
+
+
+async def test_message_edits_and_deletes_in_slack_follow_the_flagged_remark(slack, scout):
+    message = {"type": "message", "channel": "CGLOBEX", "user": "UOLGA", "ts": "1700000000.000300",
+               "text": "they want a managed security service for the firewall alerts", "channel_type": "channel"}
+    await slack.event(message, "EvE1")
+    await slack.fake.wait_for("reactions.add")
+    edit = {"type": "message", "subtype": "message_changed", "channel": "CGLOBEX", "hidden": True,
+            "ts": "1700000000.000900",
+            "message": {**message, "text": "they want managed security for the firewall alerts, asap"},
+            "previous_message": message}
+    assert (await slack.event(edit, "EvE2")).status == 200
+    await slack.fake.wait_until(lambda: _leads(scout)[0].text.endswith("asap"), "the edit to land")
+    delete = {"type": "message", "subtype": "message_deleted", "channel": "CGLOBEX", "hidden": True,
+              "ts": "1700000000.000950", "deleted_ts": "1700000000.000300", "previous_message": edit["message"]}
+    assert (await slack.event(delete, "EvE3")).status == 200
+    await slack.fake.wait_until(lambda: _leads(scout)[0].stage == "dropped", "the delete to land")
+    assert "firewall" not in _leads(scout)[0].text
