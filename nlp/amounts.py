@@ -21,9 +21,23 @@ _MONEY = re.compile(
 )
 
 
+_CODE_WORDS = tuple(sorted(_CODES))
+
+
+def _may_have_money(text: str) -> bool:
+    """False only when _MONEY cannot match: no currency symbol and no currency code. Exact for
+    ASCII text; other text (where IGNORECASE folds more than str.lower) always goes to _MONEY."""
+    if not text.isascii() or "$" in text:
+        return True
+    lower = text.lower()
+    return any(code in lower for code in _CODE_WORDS)
+
+
 def find_amounts(text: str) -> list[Amount]:
     """Amounts with a currency marker; bare numbers are too ambiguous to call money."""
-    found = []
+    found: list[Amount] = []
+    if not _may_have_money(text):
+        return found
     for m in _MONEY.finditer(text):
         value = float(m.group("num").replace(",", ""))
         scale = (m.group("scale") or "").lower()
@@ -48,9 +62,41 @@ _DATE = re.compile(
 )
 
 
+# A cheap test that spares most remarks the _DATE regex, exact for ASCII text (other text
+# always goes to _DATE, whose \\d and IGNORECASE reach beyond ASCII). Every _DATE match starts
+# its date at a word start, so it holds a word (a run of \\w) that is a month, or starts like
+# q1, h2 or 2025, or is fy before a number, or is "this", "next" or "last" (then a period word follows, or its
+# start: "next yearly" holds "next year"), or is "year", "month" or "quarter" (then "-end" or " end").
+_RUN = re.compile(r"\w+")
+_DATE_MONTHS = frozenset(_MONTHS.split("|"))
+_DATE_STARTS = ("q1", "q2", "q3", "q4", "h1", "h2", "20")
+_DATE_FY = re.compile(r"\bfy\s?[0-9]")  # not every "fy" word: "fyi" is no fiscal year
+_DATE_DEICTIC = frozenset({"this", "next", "last"})
+_DATE_PERIODS = ("week", "month", "quarter", "year", "spring", "summer", "fall", "autumn", "winter")
+_DATE_ENDING = frozenset({"year", "month", "quarter"})
+_DATE_ENDS = ("year-end", "year end", "month-end", "month end", "quarter-end", "quarter end")
+
+
+def _may_have_date(text: str) -> bool:
+    """False only when _DATE cannot match."""
+    if not text.isascii():
+        return True
+    lower = text.lower()
+    words = set(_RUN.findall(lower))
+    if not words.isdisjoint(_DATE_MONTHS) or any(w.startswith(_DATE_STARTS) for w in words):
+        return True
+    if "fy" in lower and _DATE_FY.search(lower):
+        return True
+    if not words.isdisjoint(_DATE_DEICTIC) and any(period in lower for period in _DATE_PERIODS):
+        return True
+    return not words.isdisjoint(_DATE_ENDING) and any(end in lower for end in _DATE_ENDS)
+
+
 def find_dates(text: str) -> list[str]:
     """Date expressions as written; "may" only counts with a preposition before it."""
-    found = []
+    found: list[str] = []
+    if not _may_have_date(text):
+        return found
     for m in _DATE.finditer(text):
         expr = m.group(0)
         if expr.lower() == "may":

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import srsly
-from spacy.attrs import LIKE_NUM, LOWER
+from spacy.attrs import FLAG19, LIKE_NUM, LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher
+from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
 
 from nlp.inflect import apply_norms
 
@@ -65,6 +67,70 @@ def make_scout_norms(nlp: Language, name: str) -> ScoutNorms:
     return ScoutNorms(nlp, name)
 
 
+class ScoutSpanRuler(SpanRuler):
+    """spaCy's SpanRuler, with a lean `match` for a ruler that holds only phrase patterns.
+
+    SpanRuler.match also runs its token Matcher, empty here, under a warnings filter that
+    silences the empty Matcher's warning; setting up that filter costs more than the phrase
+    matching itself. With no token patterns, this calls the PhraseMatcher alone and builds the
+    same spans in the same order. The component keeps the name "span_ruler"."""
+
+    def match(self, doc: Doc) -> list[Span]:
+        if len(self.matcher):
+            return super().match(doc)
+        self._require_patterns()
+        label_ids = self._match_label_id_map
+        spans = {
+            Span(doc, start, end, label=label_ids[match_id]["label"], span_id=label_ids[match_id]["id"])
+            for match_id, start, end in self.phrase_matcher(doc)
+            if start != end
+        }
+        return sorted(spans)
+
+
+@Language.factory(
+    "scout_span_ruler",
+    assigns=["doc.spans"],
+    default_config={
+        "spans_key": SPANS_KEY,
+        "spans_filter": None,
+        "annotate_ents": False,
+        "ents_filter": {"@misc": "spacy.first_longest_spans_filter.v1"},
+        "phrase_matcher_attr": None,
+        "matcher_fuzzy_compare": {"@misc": "spacy.levenshtein_compare.v1"},
+        "validate": False,
+        "overwrite": True,
+        "scorer": {"@scorers": "spacy.overlapping_labeled_spans_scorer.v1", "spans_key": SPANS_KEY},
+    },
+)
+def make_scout_span_ruler(
+    nlp: Language,
+    name: str,
+    spans_key: str | None,
+    spans_filter: Any,
+    annotate_ents: bool,
+    ents_filter: Any,
+    phrase_matcher_attr: str | int | None,
+    matcher_fuzzy_compare: Any,
+    validate: bool,
+    overwrite: bool,
+    scorer: Any,
+) -> ScoutSpanRuler:
+    return ScoutSpanRuler(
+        nlp,
+        name,
+        spans_key=spans_key,
+        spans_filter=spans_filter,
+        annotate_ents=annotate_ents,
+        ents_filter=ents_filter,
+        phrase_matcher_attr=phrase_matcher_attr,
+        matcher_fuzzy_compare=matcher_fuzzy_compare,
+        validate=validate,
+        overwrite=overwrite,
+        scorer=scorer,
+    )
+
+
 @dataclass
 class Mention:
     """A service or trigger mention, with what its clause says about it."""
@@ -79,23 +145,43 @@ class Mention:
     modifiers: list[tuple[str, str]] = field(default_factory=list)  # (kind, cue text)
 
 
-def _clauses(doc: Doc, terminators: frozenset[str]) -> list[int]:
-    """Clause number of each token; terminators start a new clause."""
+def _has_newline(text: str) -> bool:
+    return "\n" in text
+
+
+def _newline_flag(vocab: Vocab) -> int:
+    """The vocab's lexeme flag for a line break in the text, added once, on a user flag bit
+    (FLAG19..FLAG63; add_flag's own choice would be the deprecated IS_OOV bit)."""
+    getters = vocab.lex_attr_getters
+    for attr, getter in getters.items():
+        if getter is _has_newline:
+            return attr
+    free = next(bit for bit in range(FLAG19, 64) if bit not in getters)
+    return vocab.add_flag(_has_newline, flag_id=free)
+
+
+def _clauses(doc: Doc, terminators: frozenset[int], newline_flag: int) -> list[int]:
+    """Clause number of each token; terminators (LOWER hashes) and tokens holding a line
+    break start a new clause. Read from the doc's arrays, so no Token objects are made."""
     out, current = [], 0
-    for token in doc:
-        if token.lower_ in terminators or "\n" in token.text:
+    for lower, newline in doc.to_array([LOWER, newline_flag]).tolist():
+        if newline or lower in terminators:
             current += 1
         out.append(current)
     return out
 
 
-def _drop_contained(spans: list[Span]) -> list[Span]:
+# A span ruler match as the context pass reads it: (start, end, label, span).
+_Match = tuple[int, int, str, Span]
+
+
+def _drop_contained(spans: list[_Match]) -> list[_Match]:
     """Longest match wins: "no one" (a gap) is not also "no" (a negation). Spans with the
     same extent all stay (one phrase may name two things)."""
-    kept: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
-        inside = (k for k in kept if k.start <= span.start and span.end <= k.end)
-        if any((k.start, k.end) != (span.start, span.end) for k in inside):
+    kept: list[_Match] = []
+    for span in sorted(spans, key=lambda s: (s[0], s[0] - s[1])):
+        start, end = span[0], span[1]
+        if any(k[0] <= start and end <= k[1] and (k[0], k[1]) != (start, end) for k in kept):
             continue
         kept.append(span)
     return kept
@@ -107,45 +193,61 @@ class ScoutContext:
     def __init__(self, nlp: Language, name: str, terminators: list[str]) -> None:
         self.name = name
         self.terminators = frozenset(t.lower() for t in terminators)
+        self._terminator_ids = frozenset(nlp.vocab.strings.add(t) for t in self.terminators)
+        # A lexeme flag, set once per word type: does its text hold a line break?
+        self._newline_flag = _newline_flag(nlp.vocab)
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = doc.spans.get(SPANS_KEY, [])
+        group = doc.spans.get(SPANS_KEY)
+        if not group:
+            doc._.scout_mentions = []
+            return doc
+        spans = [(s.start, s.end, s.label_, s) for s in group]
         # Longest match wins among services ("security audit" is not also "audit"), and
         # among triggers; a trigger and a service may share words.
-        mentions = _drop_contained([s for s in spans if s.label_ in (TERM, NEED_PHRASE)])
-        mentions += _drop_contained([s for s in spans if s.label_ == TRIGGER])
+        mentions = _drop_contained([s for s in spans if s[2] in (TERM, NEED_PHRASE)])
+        mentions += _drop_contained([s for s in spans if s[2] == TRIGGER])
         if not mentions:
             doc._.scout_mentions = []
             return doc
-        clause = _clauses(doc, self.terminators)
-        cues = _drop_contained([s for s in spans if s.label_ not in MENTIONS])
+        clause = _clauses(doc, self._terminator_ids, self._newline_flag)
+        cues = _drop_contained([s for s in spans if s[2] not in MENTIONS])
+        cues_at = [(*cue, clause[cue[0]], _cue_scope(cue)) for cue in cues]
         result = []
-        for span in mentions:
-            here = clause[span.start]
-            mention = Mention(span.label_, span.id_, span.start, span.end, span.text)
-            for cue in cues:
-                overlaps = cue.start < span.end and cue.end > span.start
-                covers = cue.start <= span.start and cue.end >= span.end
+        for start, end, label, span in mentions:
+            here = clause[start]
+            mention = Mention(label, span.id_, start, end, span.text)
+            for cue_start, cue_end, cue_label, cue, cue_clause, scope in cues_at:
+                if cue_clause != here:
+                    continue
+                overlaps = cue_start < end and cue_end > start
                 # A cue inside the mention is part of it ("nobody watching the firewall");
                 # a modifier that spans the whole mention ("guest wifi") still applies.
-                if clause[cue.start] != here or (overlaps and not (cue.label_ == MOD and covers)):
+                if overlaps and not (cue_label == MOD and cue_start <= start and cue_end >= end):
                     continue
-                if cue.label_ in (NEED, PAIN):
+                if cue_label in (NEED, PAIN):
                     mention.cued = True
-                elif cue.label_ == EXPAND:
+                elif cue_label == EXPAND:
                     mention.expand = True
-                elif cue.label_ == MOD and (overlaps or _in_scope(cue, span)):
-                    mention.modifiers.append((cue.id_.split(":")[0], cue.text))
+                elif cue_label == MOD and (overlaps or _in_scope(scope, cue_start, cue_end, start, end)):
+                    mention.modifiers.append((scope[0], cue.text))
             result.append(mention)
         doc._.scout_mentions = result
         return doc
 
 
-def _in_scope(cue: Span, span: Span) -> bool:
-    _, direction, scope_text = cue.id_.split(":")
-    scope = int(scope_text)
-    before = cue.end <= span.start and span.start - cue.end <= scope
-    after = cue.start >= span.end and cue.start - span.end <= scope
+def _cue_scope(cue: _Match) -> tuple[str, str, int]:
+    """(kind, direction, scope) of a modifier cue, from its pattern id "kind:direction:scope"."""
+    if cue[2] != MOD:
+        return ("", "", 0)
+    kind, direction, scope_text = cue[3].id_.split(":")
+    return (kind, direction, int(scope_text))
+
+
+def _in_scope(scope: tuple[str, str, int], cue_start: int, cue_end: int, start: int, end: int) -> bool:
+    _, direction, width = scope
+    before = cue_end <= start and start - cue_end <= width
+    after = cue_start >= end and cue_start - end <= width
     if direction == "forward":
         return before
     if direction == "backward":
@@ -165,39 +267,84 @@ def phrase_patterns(label: str, phrases: list[str], pattern_id: str = "") -> lis
 class TriggerPatterns:
     """Token patterns for trigger events. Each pattern gets its own Matcher and runs only on
     remarks containing a word it can start with: the token Matcher's cost grows with every
-    pattern it holds, and most channel chatter contains none of those words."""
+    pattern it holds, and most channel chatter contains none of those words. A pattern also
+    waits for every other word it cannot do without ("new" alone does not wake "new" + a role),
+    so the Matcher runs only where it could match: the result is the same, minus the calls."""
 
     def __init__(self, nlp: Language, name: str, patterns: dict[str, list[list[dict[str, Any]]]]) -> None:
         self.name = name
         self.patterns = patterns
-        self.groups: list[tuple[frozenset[int], bool, Matcher]] = []
+        # Per pattern: the words it needs besides its first, one set per required token (as
+        # LOWER hashes, written and lowercased); whether it needs a number; its matcher.
+        self.groups: list[tuple[tuple[frozenset[int], ...], bool, Matcher]] = []
+        self._by_anchor: dict[int, list[int]] = {}  # first-word hash -> patterns it can start
+        self._unanchored: list[int] = []  # patterns with no first word: they need a number
+        strings = nlp.vocab.strings
         for trigger_id, token_patterns in patterns.items():
             for pattern in token_patterns:
+                index = len(self.groups)
                 matcher = Matcher(nlp.vocab, validate=True)
                 matcher.add(trigger_id, [pattern])
-                words = pattern[0].get("LOWER", {})
-                anchors = words.get("IN", []) if isinstance(words, dict) else [words] if isinstance(words, str) else []
-                # Anchors as string hashes, compared with the doc's LOWER array: no Token objects.
-                hashes = frozenset(nlp.vocab.strings.add(w.lower()) for w in anchors)
-                self.groups.append((hashes, not anchors, matcher))
+                anchors = _lower_values(pattern[0])
+                for word in {strings.add(w.lower()) for w in anchors}:
+                    self._by_anchor.setdefault(word, []).append(index)
+                if not anchors:
+                    self._unanchored.append(index)
+                needs_number = not anchors
+                required = []
+                for spec in pattern[1:]:
+                    if not _required(spec):
+                        continue
+                    words = _lower_values(spec)
+                    if words:
+                        required.append(frozenset(strings.add(v) for w in words for v in (w, w.lower())))
+                    if spec.get("LIKE_NUM") is True:
+                        needs_number = True
+                self.groups.append((tuple(required), needs_number, matcher))
 
     def __call__(self, doc: Doc) -> Doc:
         words = set(doc.to_array(LOWER).tolist())
+        by_anchor = self._by_anchor
+        candidates = set(self._unanchored)
+        for word in words:
+            if word in by_anchor:
+                candidates.update(by_anchor[word])
         has_number: bool | None = None
         found = []
-        for anchors, numeric, matcher in self.groups:
-            if numeric:
+        for index in sorted(candidates):
+            required, needs_number, matcher = self.groups[index]
+            if not all(not ws.isdisjoint(words) for ws in required):
+                continue
+            if needs_number:
                 if has_number is None:
                     has_number = bool(doc.to_array(LIKE_NUM).any())
                 if not has_number:
                     continue
-            elif anchors.isdisjoint(words):
-                continue
             found += [Span(doc, start, end, label=TRIGGER, span_id=match_id) for match_id, start, end in matcher(doc)]
         if found:
             group = doc.spans.get(SPANS_KEY)
-            doc.spans[SPANS_KEY] = [*(group or []), *found]
+            if group is None:
+                doc.spans[SPANS_KEY] = found
+            else:
+                group.extend(found)
         return doc
+
+
+def _lower_values(spec: dict[str, Any]) -> list[str]:
+    """The words a token spec's LOWER allows, or [] when it does not limit them to a list."""
+    words = spec.get("LOWER", {})
+    return words.get("IN", []) if isinstance(words, dict) else [words] if isinstance(words, str) else []
+
+
+def _required(spec: dict[str, Any]) -> bool:
+    """Whether every match has a token for this spec (no "?", "*", "!" or "{0,n}")."""
+    op = spec.get("OP")
+    if op is None or op == "+":
+        return True
+    if isinstance(op, str) and op.startswith("{") and op.endswith("}"):
+        low = op[1:-1].split(",")[0].strip()
+        return low.isdigit() and int(low) >= 1
+    return False
 
 
 @Language.factory("scout_trigger_patterns", default_config={"patterns": {}})

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from spacy.attrs import NORM
 from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.lang.lex_attrs import LEX_ATTRS
+from spacy.util import add_lookups
 from spacy.vocab import Vocab
 
 _VOWELS = set("aeiou")
@@ -69,7 +72,28 @@ def norm_table(words: Iterable[str], with_typos: bool = True) -> dict[str, str]:
 
 
 def apply_norms(vocab: Vocab, table: dict[str, str]) -> None:
-    """Set NORM on the lexemes of each form, and of its Title and UPPER case too."""
+    """Set NORM on the lexemes of each form, and of its Title and UPPER case too.
+
+    The forms go into the vocab's "lexeme_norm" lookups table, spaCy's own source of lexeme
+    norms: a lexeme gets its norm when the tokenizer first creates it, so start-up does not
+    build tens of thousands of lexemes (most typos never occur). Lexemes that already exist
+    get theirs now."""
+    norms: dict[str, str] = {}
     for form, base in table.items():
         for variant in (form, form.capitalize(), form.upper()):
-            vocab[variant].norm_ = base
+            norms[variant] = base
+    if not norms:
+        return
+    if not vocab.lookups.has_table("lexeme_norm"):
+        vocab.lookups.add_table("lexeme_norm")
+    lookup = vocab.lookups.get_table("lexeme_norm")
+    getter = vocab.lex_attr_getters.get(NORM, LEX_ATTRS[NORM])
+    args = getattr(getter, "args", ())
+    if not (len(args) == 2 and isinstance(args[1], tuple) and any(t is lookup for t in args[1])):
+        # What spaCy itself installs when a vocab is loaded with a "lexeme_norm" table.
+        vocab.lex_attr_getters[NORM] = add_lookups(getter, lookup)
+    lookup.update(norms)
+    for lexeme in vocab:
+        base = norms.get(lexeme.orth_)
+        if base is not None:
+            lexeme.norm_ = base

@@ -55,7 +55,8 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     words = {w.lower() for p in phrases for w in _WORD.findall(p)}
     nlp.add_pipe("scout_norms").add(norm_table(words))
     ruler = nlp.add_pipe(
-        "span_ruler",
+        "scout_span_ruler",
+        name="span_ruler",
         config={"spans_key": components.SPANS_KEY, "phrase_matcher_attr": "NORM", "validate": False},
     )
     patterns = []
@@ -103,7 +104,8 @@ class Tagger:
         ]
 
     def _decide(self, mentions: list[Mention], text: str, account: AccountLike | None, flagged: bool) -> Tags:
-        wallet = {line.id: line.status for line in account.services} if account else {}
+        # The wallet only matters for mentions; most chatter has none.
+        wallet = {line.id: line.status for line in account.services} if account and mentions else {}
         is_audit_client = wallet.get("audit") == "provided"
         services: dict[str, ServiceTag] = {}
         triggers: dict[str, TriggerTag] = {}
@@ -167,6 +169,8 @@ class Tagger:
 
     def _suggest(self, service_ids: list[str], trigger_ids: list[str], negated: list[str]) -> list[str]:
         """Next services by pathway and trigger, most often suggested first."""
+        if not service_ids and not trigger_ids:
+            return []
         votes: Counter[str] = Counter()
         for sid in service_ids:
             votes.update(self._next.get(sid, []))
