@@ -20,7 +20,18 @@ from tests.firm import firm_config
 
 MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-TABLES = ("lead_event", "evidence", "lead", "seen_event", "digest_claim", "outbox", "conversation_ref")
+
+
+def _tables() -> str:
+    """Every table the models declare, so a new table is cleaned between tests without a list here."""
+    from sqlmodel import SQLModel
+
+    import store.tables  # noqa: F401 - registers the models on SQLModel.metadata
+
+    return ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+
+
+TABLES = _tables()
 
 
 class Clock:
@@ -60,7 +71,7 @@ def postgres_db():
         pytest.skip("TEST_DATABASE_URL is not set")
     db = Database.from_url(POSTGRES_URL)
     with db.engine.begin() as conn:
-        conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(TABLES)}, alembic_version CASCADE"))
+        conn.execute(text(f"DROP TABLE IF EXISTS {TABLES}, alembic_version CASCADE"))
     upgrade(db.engine)
     yield db
     db.dispose()
@@ -78,7 +89,7 @@ def db(request, tmp_path, sqlite_template):
         return
     database = request.getfixturevalue("postgres_db")
     with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     yield database
 
 
