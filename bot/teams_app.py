@@ -185,7 +185,7 @@ class ScoutTeamsBot(ActivityHandler):
             updated = Activity(type=ActivityTypes.message, id=activity.reply_to_id,
                                attachments=[card_attachment(card)])
             if not await self.digests.update_clicked(turn_context, updated, reply, extra):
-                await with_retries(lambda: turn_context.update_activity(updated))
+                await with_retries(turn_context, lambda: turn_context.update_activity(updated))
         else:
             await _send(turn_context, reply, extra)
         await self.digests.update_copies(reply, skip=activity.reply_to_id)
@@ -208,7 +208,7 @@ class ScoutTeamsBot(ActivityHandler):
             if isinstance(current, Reply):
                 return current, []
             form = qualify_form(int(lead_id), current)
-            await with_retries(lambda: turn_context.send_activity(MessageFactory.attachment(card_attachment(form))))
+            await _send_card(turn_context, form)
             return None
 
         async def save(request, lead_id, inputs, _):  # noqa: ANN001, ANN202
@@ -293,6 +293,10 @@ def _ratings(scout: Scout, request: Request, lead_id: str) -> dict[str, Any] | R
 
 
 async def _send(turn_context: TurnContext, reply: Reply, extra: list[dict] | None = None) -> None:
-    card = render_card(reply, extra)
-    await with_retries(lambda: turn_context.send_activity(MessageFactory.attachment(card_attachment(card))))
+    await _send_card(turn_context, render_card(reply, extra))
+
+
+async def _send_card(turn_context: TurnContext, card: dict) -> None:
+    message = MessageFactory.attachment(card_attachment(card))
+    await with_retries(turn_context, lambda: turn_context.send_activity(message))
 

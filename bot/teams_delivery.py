@@ -2,16 +2,20 @@
 updates, all by `continue_conversation(reference, callback, bot_app_id)` on stored references.
 
 Teams throttles per conversation (about 7 messages/s, 1,800/hour) and per app (50 requests/s
-per tenant); 429, 412, 502, 503 and 504 are retried here, honouring Retry-After."""
+per tenant): every send waits for room under those limits first (a leaky bucket, aiolimiter), and
+429, 412, 502, 503 and 504 are still retried here, honouring Retry-After."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from aiolimiter import AsyncLimiter
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
@@ -33,6 +37,43 @@ SEND_TIMEOUT_S = 120
 T = TypeVar("T")
 
 
+class Pacer:
+    """Teams' published limits, kept before sending instead of learned from 429s: per
+    conversation about 7 messages/s and 1,800/hour, per app 50 requests/s per tenant."""
+
+    def __init__(self, per_second: float = 7, per_hour: float = 1800, app_per_second: float = 50,
+                 conversations_kept: int = 10_000) -> None:
+        self.per_second, self.per_hour, self.kept = per_second, per_hour, conversations_kept
+        self._app = AsyncLimiter(app_per_second, 1)
+        self._conversations: OrderedDict[str, tuple[AsyncLimiter, AsyncLimiter]] = OrderedDict()
+
+    async def wait(self, conversation: str | None) -> None:
+        await self._app.acquire()
+        if conversation:
+            for limiter in self._limits(conversation.split(";")[0]):  # a thread is its channel
+                await limiter.acquire()
+
+    def _limits(self, conversation: str) -> tuple[AsyncLimiter, AsyncLimiter]:
+        limits = self._conversations.pop(conversation, None) or (
+            AsyncLimiter(1, 1 / self.per_second), AsyncLimiter(self.per_hour, 3600))  # evenly spaced; hourly budget
+        self._conversations[conversation] = limits  # most recent last; the oldest is forgotten
+        if len(self._conversations) > self.kept:
+            self._conversations.popitem(last=False)
+        return limits
+
+
+# One pacer per event loop (the server's): the limits are the app's, and aiolimiter's buckets
+# belong to the loop they were first used on.
+_pacers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = weakref.WeakKeyDictionary()
+
+
+def pacer() -> Pacer:
+    loop = asyncio.get_running_loop()
+    if loop not in _pacers:
+        _pacers[loop] = Pacer()
+    return _pacers[loop]
+
+
 def _status(exc: Exception) -> tuple[int | None, float | None]:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
@@ -44,9 +85,12 @@ def _status(exc: Exception) -> tuple[int | None, float | None]:
     return status, wait
 
 
-async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a Bot Connector call, waiting out throttling and transient gateway errors."""
+async def with_retries(context: TurnContext, call: Callable[[], Awaitable[T]]) -> T:
+    """Run a Bot Connector call in the context's conversation, paced under Teams' limits,
+    waiting out throttling and transient gateway errors."""
+    conversation = context.activity.conversation.id if context.activity.conversation else None
     for attempt in range(1, MAX_TRIES + 1):
+        await pacer().wait(conversation)
         try:
             return await call()
         except HttpOperationError as exc:
@@ -92,7 +136,7 @@ class TeamsDigests:
             # A new post, not a reply to the continuation's made-up activity id.
             context.activity.id = None
             message = MessageFactory.attachment(card_attachment(card))
-            response = await with_retries(lambda: context.send_activity(message))
+            response = await with_retries(context, lambda: context.send_activity(message))
             sent["id"] = response.id if response else None
 
         await self.adapter.continue_conversation(reference, post, self.app_id)
@@ -123,7 +167,7 @@ class TeamsDigests:
             if card is None:
                 return False
             updated.attachments = [card_attachment(card)]
-            await with_retries(lambda: context.update_activity(updated))
+            await with_retries(context, lambda: context.update_activity(updated))
             await asyncio.to_thread(self._save, row_id, {**payload, "card": replace_lead_card(payload["card"], reply)})
             return True
         return False
@@ -140,7 +184,7 @@ class TeamsDigests:
 
             async def update(context: TurnContext, ref: str = ref, card: dict = card) -> None:
                 activity = Activity(type=ActivityTypes.message, id=ref, attachments=[card_attachment(card)])
-                await with_retries(lambda: context.update_activity(activity))
+                await with_retries(context, lambda: context.update_activity(activity))
 
             try:
                 await self.adapter.continue_conversation(reference, update, self.app_id)

@@ -334,3 +334,61 @@ def test_teams_package_needs_a_real_app_id(tmp_path, capsys):
 
     assert main(["teams-package", "--app-id", "scout", "--out", str(tmp_path / "x.zip")]) == 2
     assert "must be the bot's Microsoft App ID" in capsys.readouterr().err
+
+
+async def test_install_in_the_account_team_says_hello_and_lets_digests_reach_the_channel(teams, scout):
+    await teams.say("29:dan", "flag acme they want help with tax planning", channel=None, mention=False)
+    added = {"type": "conversationUpdate", "id": "f:install-1", "channelId": "msteams",
+             "serviceUrl": teams.connector.url, "from": {"id": "29:lee"}, "recipient": BOT,
+             "membersAdded": [BOT], "conversation": {"id": ACME_CHANNEL, "conversationType": "channel",
+                                                     "isGroup": True, "tenantId": "t1"},
+             "channelData": {"eventType": "teamMemberAdded", "team": {"id": ACME_CHANNEL},
+                             "channel": {"id": ACME_CHANNEL}, "tenant": {"id": "t1"}}}
+    response = await teams.post(added)
+    assert response.status in (200, 201)
+    await teams.connector.wait_for("reply")
+    (hello,) = [s for s in teams.connector.sent if s.conversation == ACME_CHANNEL]
+    assert "flag" in _texts(hello.card)
+    renderers, senders = platforms({}, None, teams.teams.digests)
+    run_weekly(scout, renderers)
+    await asyncio.to_thread(drain, scout.db, senders, scout.now)
+    hello_again, digest = [s for s in teams.connector.of("send") if s.conversation == ACME_CHANNEL]
+    assert hello_again is hello
+    assert "Weekly cross-sell digest: Acme Corp" in _texts(digest.card)
+    assert "they want help with tax planning" in _texts(digest.card)
+
+
+async def test_someone_else_joining_the_team_gets_no_hello(teams):
+    joined = teams.activity("29:lee", "", mention=False, membersAdded=[{"id": "29:newcomer"}])
+    joined["type"] = "conversationUpdate"
+    response = await teams.post(joined)
+    assert response.status in (200, 201)
+    await asyncio.sleep(0.05)
+    assert teams.connector.sent == []
+
+
+async def test_leads_and_help_by_mention_in_a_channel(teams):
+    await teams.say("29:dan", "flag they want help with tax planning")
+    await teams.say("29:lee", "leads")
+    await teams.say("29:lee", "help")
+    _, leads, help_card = await teams.connector.wait_for("reply", 3)
+    assert "they want help with tax planning" in _texts(leads.card)
+    assert _titles(leads.card)[:3] == ["Qualify", "Drop", "Snooze"]
+    assert "/flag" in _texts(help_card.card) or "flag" in _texts(help_card.card)
+    assert "they want help with tax planning" not in _texts(help_card.card)
+
+
+async def test_sends_to_one_conversation_are_paced_and_other_conversations_are_not_held():
+    from bot.teams_delivery import Pacer
+
+    pacer = Pacer(per_second=20, app_per_second=1000)
+    loop = asyncio.get_running_loop()
+    times = []
+    for _ in range(6):
+        await pacer.wait("19:acme@thread.tacv2;messageid=1")
+        times.append(loop.time())
+    before_other = loop.time()
+    await pacer.wait("a:personal-29:lee")
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 1 / 20 * 0.9  # never faster than 20/s in one conversation
+    assert loop.time() - before_other < 1 / 20  # another conversation waits for nobody
