@@ -112,10 +112,11 @@ def measure(db: Database, config, leads: int) -> dict:  # noqa: ANN001
 
 
 def fresh_postgres(url: str) -> Database:
+    """An empty public schema, whatever tables earlier migrations (or other benches) left."""
     db = Database.from_url(url)
     with db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS lead_event, evidence, lead, seen_event, digest_claim, outbox, "
-                          "conversation_ref, alembic_version CASCADE"))
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     return db
 
 
