@@ -34,8 +34,32 @@ log = logging.getLogger("scout.teams")
 COMMAND_WORDS = {"flag", "pipeline", "leads", "help", "qualify", "drop", "snooze", "stage", "undo", "revive"}
 
 
+class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
+    """botbuilder raises PermissionError for some bad tokens but a bare Exception, a PyJWT error or
+    an IndexError for others (expired, `alg: none`, an unknown key, not a JWT at all), which would
+    be a 500: every failure to authenticate is a 401 here, logged without the token."""
+
+    async def authenticate_request(self, activity: Activity, auth_header: str):  # noqa: ANN201
+        try:
+            return await super().authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except Exception as exc:  # any failure to validate the token means "not authenticated"
+            log.info("Teams request refused: %s", type(exc).__name__)
+            raise PermissionError("invalid token") from None
+
+    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str):  # noqa: ANN201
+        try:
+            return await super().authenticate_streaming_request(auth_header, channel_id_header)
+        except PermissionError:
+            raise
+        except Exception as exc:
+            log.info("Teams streaming request refused: %s", type(exc).__name__)
+            raise PermissionError("invalid token") from None
+
+
 def build_adapter(settings: TeamsSettings) -> CloudAdapter:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+    adapter = CloudAdapter(StrictAuthentication(settings))
 
     async def on_error(context: TurnContext, error: Exception) -> None:
         log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)
