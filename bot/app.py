@@ -13,6 +13,7 @@ from nlp.statistical import LeadClassifier
 from nlp.tagger import build_tagger
 from store.db import Database, database_url
 from store.migrate import current_revision, head_revision, upgrade
+from store.spool import Spool, default_spool_path
 
 
 class SetupError(Exception):
@@ -45,9 +46,10 @@ def build_scout(
     clock: Callable[[], datetime] = utc_now,
 ) -> Scout:
     config = config or load_config(config_path())
+    db = db or open_database()
     return Scout(
-        config=config, tagger=build_tagger(config.catalog), db=db or open_database(), clock=clock,
-        second_opinion=load_second_opinion(config),
+        config=config, tagger=build_tagger(config.catalog), db=db, clock=clock,
+        second_opinion=load_second_opinion(config), spool=Spool(default_spool_path(db.engine.url)),
     )
 
 

@@ -25,6 +25,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot import slack_modals as modals
 from bot.blockkit import render_blocks, replace_lead
 from bot.settings import SlackSettings
+from bot.slack_inbox import InboxSweep, done, inbox_middleware
 from handlers import decide
 from handlers.accounts import account_for_channel
 from handlers.commands import parse_money
@@ -39,7 +40,6 @@ from handlers.privacy import message_deleted, message_edited
 from handlers.replies import Reply
 from handlers.requests import Request
 from store.digests import save_payload, sent_with_lead
-from store.events import first_sighting
 
 log = logging.getLogger("scout.slack")
 AUTO_REACTION = "dart"
@@ -100,43 +100,76 @@ def _register_commands(app: AsyncApp, scout: Scout) -> None:
 
 
 def _register_monitoring(app: AsyncApp, scout: Scout) -> None:
+    app.middleware(inbox_middleware(scout))  # persisted before the ack, processed once
+
     @app.event({"type": "message", "subtype": "message_changed"})
-    async def edited(event) -> None:  # noqa: ANN001
+    async def edited(event, context) -> None:  # noqa: ANN001
         """A flagged message was edited: the stored remark follows (nothing else is kept)."""
-        message = event.get("message") or {}
-        await asyncio.to_thread(message_edited, scout, event.get("channel"), message.get("ts"),
-                                message.get("text") or "")
+        try:
+            await _edited(scout, event)
+        finally:
+            await done(scout, context)
 
     @app.event({"type": "message", "subtype": "message_deleted"})
-    async def deleted(event) -> None:  # noqa: ANN001
-        await asyncio.to_thread(message_deleted, scout, event.get("channel"), event.get("deleted_ts"))
+    async def deleted(event, context) -> None:  # noqa: ANN001
+        try:
+            await _deleted(scout, event)
+        finally:
+            await done(scout, context)
 
     @app.event("message")
-    async def listen(event, body, client) -> None:  # noqa: ANN001
-        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
-            return
-        event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
-        if not await asyncio.to_thread(_first_time, scout, event_id):
-            return
-        request = _slack(event["user"], event.get("text", ""), event.get("channel"), "channel",
-                         message_ts=event.get("ts"))
-        reply = await _run(channel_message, scout, request)
-        if reply.meta.get("silent"):
-            return
-        if reply.meta.get("monitoring") == "auto" and reply.lead_id:
-            await client.reactions_add(channel=event["channel"], timestamp=event["ts"], name=AUTO_REACTION)
-            link = await client.chat_getPermalink(channel=event["channel"], message_ts=event["ts"])
-            await asyncio.to_thread(link_message, scout, reply.lead_id, link.get("permalink") or "")
-        await client.chat_postEphemeral(channel=event["channel"], user=event["user"], **render_blocks(reply))
+    async def listen(event, client, context) -> None:  # noqa: ANN001
+        try:
+            await _listen(scout, client, event)
+        finally:
+            await done(scout, context)
 
     @app.event({"type": "message", "subtype": re.compile(".*")})
     async def ignore_other_messages() -> None:
         """Joins, bot posts and other subtypes are not remarks."""
 
 
-def _first_time(scout: Scout, event_id: str) -> bool:
-    with scout.db.session() as session:
-        return first_sighting(session, f"slack:{event_id}", scout.now())
+async def _edited(scout: Scout, event: dict[str, Any]) -> None:
+    message = event.get("message") or {}
+    await asyncio.to_thread(message_edited, scout, event.get("channel"), message.get("ts"),
+                            message.get("text") or "")
+
+
+async def _deleted(scout: Scout, event: dict[str, Any]) -> None:
+    await asyncio.to_thread(message_deleted, scout, event.get("channel"), event.get("deleted_ts"))
+
+
+async def _listen(scout: Scout, client: AsyncWebClient, event: dict[str, Any]) -> None:
+    """A message in a channel: offer to flag it, capture it, or stay silent, by the account's
+    monitoring mode. Retries never get here (the inbox middleware acks and drops them)."""
+    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        return
+    request = _slack(event["user"], event.get("text", ""), event.get("channel"), "channel",
+                     message_ts=event.get("ts"))
+    reply = await _run(channel_message, scout, request)
+    if reply.meta.get("silent"):
+        return
+    if reply.meta.get("monitoring") == "auto" and reply.lead_id:
+        await client.reactions_add(channel=event["channel"], timestamp=event["ts"], name=AUTO_REACTION)
+        link = await client.chat_getPermalink(channel=event["channel"], message_ts=event["ts"])
+        await asyncio.to_thread(link_message, scout, reply.lead_id, link.get("permalink") or "")
+    await client.chat_postEphemeral(channel=event["channel"], user=event["user"], **render_blocks(reply))
+
+
+def inbox_sweep(scout: Scout, app: AsyncApp) -> InboxSweep:
+    """For `scout serve`: process the message events a crashed process left in the inbox."""
+
+    async def process(body: dict[str, Any]) -> None:
+        event = body.get("event") or {}
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            await _edited(scout, event)
+        elif subtype == "message_deleted":
+            await _deleted(scout, event)
+        else:
+            await _listen(scout, app.client, event)
+
+    return InboxSweep(scout, process)
 
 
 def _lead_of(action_id: str) -> str:

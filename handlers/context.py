@@ -10,6 +10,7 @@ from typing import Protocol
 from handlers.config import AppConfig
 from nlp.tagger import Tagger
 from store.db import Database
+from store.spool import Spool
 
 
 def utc_now() -> datetime:
@@ -31,6 +32,7 @@ class Scout:
     db: Database
     clock: Callable[[], datetime] = field(default=utc_now)
     second_opinion: SecondOpinion | None = None
+    spool: Spool | None = None  # where a flag goes when the database cannot take it
 
     def now(self) -> datetime:
         return self.clock()

@@ -5,17 +5,24 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers.accounts import account_for_channel, did_you_mean, split_account
-from handlers.config import Account, Person
+from handlers.config import Account, AppConfig, Person
 from handlers.context import Scout
 from handlers.errors import Answer, use_case
+from handlers.filing import file_remark
 from handlers.guards import require_person
 from handlers.people import may_see
 from handlers.replies import Action, Field, Reply, error, usage
 from handlers.requests import Request
+from handlers.spooling import spool_flag
 from handlers.views import conflict_warning, lead_item
-from store.leads import add_evidence, add_lead, credits, find_open_match, get_lead
+from nlp.tags import Tags
+from store.db import Unavailable
+from store.leads import credits, get_lead
 
 MAX_REMARK_CHARS = 40_000
+# How long a flag waits for the database before spooling: with tagging and the reply it keeps
+# the answer inside Slack's 3 s even when the store is locked or not answering.
+FLAG_WAIT_MS = 1500
 
 FLAG_USAGE = (
     "Tell me what you heard and on which account, e.g.\n"
@@ -53,36 +60,31 @@ def capture(
     scout: Scout, person: Person, account: Account, remark: str, request: Request
 ) -> Reply:
     """Tag the remark and store it: a new lead, or more evidence for the open lead with
-    the same need (its author then shares the origination credit)."""
+    the same need (its author then shares the origination credit). When the database cannot
+    take it quickly, the remark goes to the spool and the person is told it will be filed."""
     trimmed = len(remark) > MAX_REMARK_CHARS
     remark = remark[:MAX_REMARK_CHARS]
-    tags = scout.tagger.tag(remark, account, flagged=True)
+    tags = scout.tagger.tag(remark, account, flagged=True)  # in memory: works with the store down
     now = scout.now()
-    with scout.db.session() as session:
-        existing = find_open_match(session, account.id, tags.service_ids, tags.trigger_ids, remark)
-        if existing is not None:
-            add_evidence(
-                session, existing, text=remark, flagged_by=person.id, source=request.source,
-                now=now, services=tags.service_ids, triggers=tags.trigger_ids,
-                permalink=request.permalink, channel=request.channel, message_ts=request.message_ts,
-            )
-            lead, added = existing, True
-        else:
-            lead = add_lead(
-                session, account=account.id, text=remark, flagged_by=person.id,
-                source=request.source, now=now, services=tags.service_ids,
-                triggers=tags.trigger_ids, tags=tags.to_json(), channel=request.channel,
+    try:
+        with scout.db.session(wait_ms=FLAG_WAIT_MS) as session:
+            lead, added = file_remark(
+                session, account=account.id, person=person.id, remark=remark, tags=tags,
+                source=request.source, now=now, channel=request.channel,
                 message_ts=request.message_ts, permalink=request.permalink,
-                estimated_value=max((a.value for a in tags.amounts), default=None),
             )
-            added = False
-        credit = credits(session, [lead.id])[lead.id]
-        # Someone off the account team may flag, but sees only their own remark: no one
-        # else's words or names, and no buttons they could not use.
-        insider = may_see(person, account)
-        item = lead_item(scout.config, lead, now, credit if insider else [person.id], with_actions=insider)
-        if not insider:
-            item = replace(item, text=remark, services=(), triggers=())
+            credit = credits(session, [lead.id])[lead.id]
+            # Someone off the account team may flag, but sees only their own remark: no one
+            # else's words or names, and no buttons they could not use.
+            insider = may_see(person, account)
+            item = lead_item(scout.config, lead, now, credit if insider else [person.id], with_actions=insider)
+            if not insider:
+                item = replace(item, text=remark, services=(), triggers=())
+    except Unavailable:
+        if scout.spool is None:
+            raise
+        return spool_flag(scout, person, account, remark, request, tags, now,
+                          tag_fields(scout.config, tags), trimmed_note(trimmed))
     return _captured_reply(scout, account, item, tags, added, trimmed, insider)
 
 
@@ -109,24 +111,13 @@ def _captured_reply(scout, account, item, tags, added: bool, trimmed: bool, insi
     else:
         title = f"Lead #{item.id} flagged on {account.name}"
         text = "Thanks! The account team will see it in their weekly digest."
-    fields = []
-    if tags.services:
-        fields.append(Field("Services", ", ".join(
-            f"{config.service_name(s.id)} ({s.kind}, from \u201c{s.evidence}\u201d)" for s in tags.services)))
-    else:
+    fields = tag_fields(config, tags)
+    if not tags.services:
         text += "\nI couldn't match this to a service in the catalog; pick one with Change services."
-    if tags.triggers:
-        fields.append(Field("Trigger events", ", ".join(config.trigger_name(t.id) for t in tags.triggers)))
-    if tags.suggested:
-        fields.append(Field("Worth exploring next", ", ".join(
-            config.service_name(s) for s in tags.suggested[:4])))
-    if tags.amounts:
-        fields.append(Field("Amounts", ", ".join(a.text for a in tags.amounts)))
     warnings = []
     if tags.conflicts:
         warnings.append(conflict_warning(config, tags.conflicts))
-    if trimmed:
-        warnings.append(f"Your remark was over {MAX_REMARK_CHARS:,} characters; I kept the first part.")
+    warnings += trimmed_note(trimmed)
     actions = (
         *((Action(id="fix_services", label="Change services", value=str(item.id)),) if insider else ()),
         Action(id="undo", label="Undo", value=str(item.id)),
@@ -135,3 +126,23 @@ def _captured_reply(scout, account, item, tags, added: bool, trimmed: bool, insi
         title=title, text=text, fields=tuple(fields), items=(item,), actions=actions,
         warnings=tuple(warnings), lead_id=item.id,
     )
+
+
+def tag_fields(config: AppConfig, tags: Tags) -> list[Field]:
+    """What the tagger found, as reply fields."""
+    fields = []
+    if tags.services:
+        fields.append(Field("Services", ", ".join(
+            f"{config.service_name(s.id)} ({s.kind}, from \u201c{s.evidence}\u201d)" for s in tags.services)))
+    if tags.triggers:
+        fields.append(Field("Trigger events", ", ".join(config.trigger_name(t.id) for t in tags.triggers)))
+    if tags.suggested:
+        fields.append(Field("Worth exploring next", ", ".join(
+            config.service_name(s) for s in tags.suggested[:4])))
+    if tags.amounts:
+        fields.append(Field("Amounts", ", ".join(a.text for a in tags.amounts)))
+    return fields
+
+
+def trimmed_note(trimmed: bool) -> list[str]:
+    return [f"Your remark was over {MAX_REMARK_CHARS:,} characters; I kept the first part."] if trimmed else []

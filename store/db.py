@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///scout.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# libpq's floor is 2 s: a PostgreSQL that does not answer fails fast enough for the /flag
+# path to spool the remark and still answer inside Slack's 3 s.
+PG_CONNECT_TIMEOUT_S = 2
+
+# What "the store cannot take this now" looks like, whatever the backend: PostgreSQL down or
+# unreachable, SQLite locked by another writer past the wait, the pool exhausted.
+Unavailable = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 
 
 def database_url(environ: dict[str, str] | None = None) -> str:
@@ -42,7 +49,8 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S} if parsed.get_driver_name() == "psycopg" else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
 
 
 class Database:
@@ -60,15 +68,43 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
+    def session(self, wait_ms: int | None = None) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back if it raises.
+
+        `wait_ms` bounds how long it waits for locks and statements (SQLite's busy timeout,
+        PostgreSQL's lock and statement timeouts), for paths that must answer quickly and
+        have somewhere else to put the write (the /flag spool)."""
         with Session(self.engine, expire_on_commit=False) as session:
+            raw = None
             try:
+                if wait_ms is not None:
+                    raw = self._bound_waits(session, wait_ms)
                 yield session
-                session.commit()
+                session.flush()  # the writes wait for their locks here, within the bound
             except BaseException:
+                _restore_busy_timeout(raw)
                 session.rollback()
                 raise
+            _restore_busy_timeout(raw)  # before the connection goes back to the pool
+            session.commit()
+
+    def _bound_waits(self, session: Session, wait_ms: int):  # noqa: ANN202 - a DB-API connection
+        connection = session.connection()
+        if self.backend == "sqlite":
+            raw = connection.connection.dbapi_connection
+            raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            return raw
+        if self.backend == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(wait_ms)}")
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _restore_busy_timeout(raw) -> None:  # noqa: ANN001 - a DB-API connection
+    if raw is None:
+        return
+    with suppress(Exception):  # a broken connection is discarded by the pool anyway
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -188,3 +188,19 @@ class ConversationRef(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=300)
     reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _when(nullable=False)
+
+
+class InboxEvent(SQLModel, table=True):
+    """A platform event acknowledged but not yet fully processed: written (with the raw
+    payload) before the ack, deleted when processing ends, so a crash in between leaves a
+    row that a later sweep processes. Deleting it also forgets the message text."""
+
+    __tablename__ = "inbox_event"
+    __table_args__ = (Index("ix_inbox_event_claimed", "claimed_at"),)
+
+    key: str = Field(primary_key=True, max_length=160)  # the seen_event id, e.g. slack:Ev123
+    platform: str = Field(max_length=10)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _when(nullable=False)
+    claimed_at: datetime = _when(nullable=False)  # when a process last took it on
+    attempts: int = Field(default=1)

@@ -1,0 +1,104 @@
+"""Slack events persisted before the ack: a Bolt middleware writes each message event Scout
+acts on to the inbox (with its first sighting, so Slack's retries are acked and dropped),
+the listener deletes the row when it is done, and a sweep in `scout serve` processes the rows
+a crashed process left behind. With the database away the event is not acked (503), so Slack
+itself retries it later."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+
+from handlers.context import Scout
+from store.db import Unavailable
+from store.inbox import MAX_ATTEMPTS, claim_stale, finish, receive
+
+log = logging.getLogger("scout.slack.inbox")
+PLATFORM = "slack"
+# A row untouched this long belongs to a process that died (processing takes seconds).
+STALE_AFTER = timedelta(minutes=2)
+ACTED_ON = (None, "message_changed", "message_deleted")
+
+Process = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def inbox_key(body: dict[str, Any]) -> str | None:
+    """The dedupe and inbox key of an event Scout acts on; None for everything else."""
+    if body.get("type") != "event_callback":
+        return None
+    event = body.get("event") or {}
+    if event.get("type") != "message" or event.get("subtype") not in ACTED_ON:
+        return None
+    if event.get("subtype") is None and (event.get("bot_id") or not event.get("user")):
+        return None
+    event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
+    return f"slack:{event_id}"
+
+
+def inbox_middleware(scout: Scout) -> Callable[..., Awaitable[BoltResponse | None]]:
+    async def persist_before_ack(body: dict[str, Any], context: AsyncBoltContext,
+                                 next: Callable[[], Awaitable[None]]) -> BoltResponse | None:  # noqa: A002 - Bolt's name
+        key = inbox_key(body)
+        if key is None:
+            return await next()
+        try:
+            fresh = await asyncio.to_thread(_receive, scout, key, body)
+        except Unavailable:
+            log.warning("database unavailable: Slack event %s not acknowledged, Slack will retry it", key)
+            return BoltResponse(status=503, body="")
+        if not fresh:  # Slack's retry of an event already stored: ack it and do nothing
+            return BoltResponse(status=200, body="")
+        context["inbox_key"] = key
+        return await next()
+
+    return persist_before_ack
+
+
+def _receive(scout: Scout, key: str, body: dict[str, Any]) -> bool:
+    with scout.db.session() as session:
+        return receive(session, key, PLATFORM, body, scout.now())
+
+
+async def done(scout: Scout, context: AsyncBoltContext | dict[str, Any]) -> None:
+    """The listener has finished with its event: the inbox row goes."""
+    key = context.get("inbox_key")
+    if key:
+        await asyncio.to_thread(_finish, scout, key)
+
+
+def _finish(scout: Scout, key: str) -> None:
+    with scout.db.session() as session:
+        finish(session, key)
+
+
+class InboxSweep:
+    """Processes inbox rows whose process went away, once each (a claimed row is another
+    sweep's), and gives up on a row after MAX_ATTEMPTS tries with an error in the log."""
+
+    def __init__(self, scout: Scout, process: Process) -> None:
+        self.scout, self.process = scout, process
+
+    async def __call__(self) -> int:
+        rows = await asyncio.to_thread(self._claim)
+        for row in rows:
+            if row.attempts > MAX_ATTEMPTS:
+                log.error("gave up on Slack event %s after %d attempts", row.key, row.attempts - 1)
+            else:
+                try:
+                    await self.process(row.payload)
+                except Exception:  # logged; the row goes, as after any listener's failure
+                    log.exception("Slack event %s failed when processed from the inbox", row.key)
+            await asyncio.to_thread(_finish, self.scout, row.key)
+        if rows:
+            log.warning("processed %d Slack event(s) left in the inbox", len(rows))
+        return len(rows)
+
+    def _claim(self) -> list:  # noqa: ANN202
+        with self.scout.db.session() as session:
+            return claim_stale(session, PLATFORM, self.scout.now(), STALE_AFTER)
