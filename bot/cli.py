@@ -48,10 +48,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.delivery import platforms
+    from bot.recovery import Recovery
     from bot.scheduler import DigestScheduler
     from bot.server import build_web_app, run_socket_mode
     from bot.settings import slack_settings, teams_settings
-    from bot.slack_app import build_slack_app
+    from bot.slack_app import build_slack_app, inbox_sweep
 
     settings = slack_settings()
     teams_config = teams_settings()
@@ -67,7 +68,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                         "anyone (Bot Framework Emulator mode). Never run like this with real data; "
                         "SCOUT_ENV=production refuses it.")
     digests = DigestScheduler(scout, *platforms(os.environ, settings, teams.digests if teams else None))
-    background = [teams, digests] if teams else [digests]
+    recovery = Recovery(scout, [inbox_sweep(scout, slack)])  # spooled flags, events left in the inbox
+    background = [teams, digests, recovery] if teams else [digests, recovery]
     routes = [teams.add_route] if teams else []
     port = args.port or int(os.environ.get("PORT") or 3000)
     if settings.app_token:
