@@ -25,7 +25,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot import slack_modals as modals
 from bot.blockkit import render_blocks, replace_lead
 from bot.settings import SlackSettings
-from bot.slack_inbox import InboxSweep, done, inbox_middleware
+from bot.slack_inbox import InboxSweep, inbox_middleware, processed
 from handlers import decide
 from handlers.accounts import account_for_channel
 from handlers.commands import parse_money
@@ -105,24 +105,15 @@ def _register_monitoring(app: AsyncApp, scout: Scout) -> None:
     @app.event({"type": "message", "subtype": "message_changed"})
     async def edited(event, context) -> None:  # noqa: ANN001
         """A flagged message was edited: the stored remark follows (nothing else is kept)."""
-        try:
-            await _edited(scout, event)
-        finally:
-            await done(scout, context)
+        await processed(scout, context, _edited(scout, event))
 
     @app.event({"type": "message", "subtype": "message_deleted"})
     async def deleted(event, context) -> None:  # noqa: ANN001
-        try:
-            await _deleted(scout, event)
-        finally:
-            await done(scout, context)
+        await processed(scout, context, _deleted(scout, event))
 
     @app.event("message")
     async def listen(event, client, context) -> None:  # noqa: ANN001
-        try:
-            await _listen(scout, client, event)
-        finally:
-            await done(scout, context)
+        await processed(scout, context, _listen(scout, client, event))
 
     @app.event({"type": "message", "subtype": re.compile(".*")})
     async def ignore_other_messages() -> None:

@@ -24,6 +24,7 @@ PLATFORM = "slack"
 # A row untouched this long belongs to a process that died (processing takes seconds).
 STALE_AFTER = timedelta(minutes=2)
 ACTED_ON = (None, "message_changed", "message_deleted")
+ACK_WAIT_MS = 1500  # then 503 inside Slack's 3 s, rather than an ack Slack has given up on
 
 Process = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -61,12 +62,23 @@ def inbox_middleware(scout: Scout) -> Callable[..., Awaitable[BoltResponse | Non
 
 
 def _receive(scout: Scout, key: str, body: dict[str, Any]) -> bool:
-    with scout.db.session() as session:
+    with scout.db.session(wait_ms=ACK_WAIT_MS) as session:
         return receive(session, key, PLATFORM, body, scout.now())
 
 
-async def done(scout: Scout, context: AsyncBoltContext | dict[str, Any]) -> None:
-    """The listener has finished with its event: the inbox row goes."""
+async def processed(scout: Scout, context: AsyncBoltContext | dict[str, Any], work: Awaitable[None]) -> None:
+    """Run a listener's work, then delete its inbox row, also when the work failed (a failure
+    is logged by Bolt, and retrying it could act twice). A cancelled or killed process
+    leaves the row for the sweep."""
+    try:
+        await work
+    except Exception:
+        await _done(scout, context)
+        raise
+    await _done(scout, context)
+
+
+async def _done(scout: Scout, context: AsyncBoltContext | dict[str, Any]) -> None:
     key = context.get("inbox_key")
     if key:
         await asyncio.to_thread(_finish, scout, key)

@@ -1,0 +1,144 @@
+"""A crash between a Slack event's ack and its processing loses nothing: the event is in the
+inbox before the ack, the listener deletes it when done, and a sweep after a restart processes
+what a dead process left, once; Slack's retries of it are acked and dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sqlite3
+
+import pytest
+from aiohttp import ClientSession
+from sqlmodel import select
+
+import bot.slack_app as slack_app
+from bot.server import build_web_app
+from bot.settings import SlackSettings
+from bot.slack_app import build_slack_app, inbox_sweep
+from handlers.context import Scout
+from store.db import Database
+from store.leads import list_leads
+from store.tables import InboxEvent, SeenEvent
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers.slack_http import SECRET, Slack
+
+AUTO = {"type": "message", "channel": "CGLOBEX", "user": "UOLGA", "ts": "1700000000.000300",
+        "text": "they want a managed security service for the firewall alerts", "channel_type": "channel"}
+
+
+async def _server(aiohttp_server, scout: Scout, fake: FakeSlack, http: ClientSession):
+    settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.url + "api/")
+    app = build_slack_app(scout, settings)
+    server = await aiohttp_server(build_web_app(scout, app))
+    return app, Slack(fake=fake, base=str(server.make_url("")).rstrip("/"), http=http)
+
+
+@pytest.fixture
+async def fake(aiohttp_server):
+    slack = FakeSlack()
+    server = await aiohttp_server(slack.app())
+    slack.url = str(server.make_url("/"))
+    return slack
+
+
+def _rows(scout: Scout, table) -> list:  # noqa: ANN001
+    with scout.db.session() as session:
+        return list(session.exec(select(table)))
+
+
+def _leads(scout: Scout) -> list:
+    with scout.db.session() as session:
+        return list_leads(session)
+
+
+async def test_an_event_processed_normally_leaves_no_pending_row(aiohttp_server, scout, fake):
+    async with ClientSession() as http:
+        _, slack = await _server(aiohttp_server, scout, fake, http)
+        assert (await slack.event(AUTO, "EvOK")).status == 200
+        await fake.wait_for("chat.postEphemeral")
+        await fake.wait_until(lambda: not _rows(scout, InboxEvent), "the inbox row to go")
+    assert [row.id for row in _rows(scout, SeenEvent)] == ["slack:EvOK"]
+    assert len(_leads(scout)) == 1
+
+
+async def test_an_event_acked_by_a_process_that_then_died_is_processed_once_after_restart(
+        aiohttp_server, scout, fake, clock, monkeypatch):
+    hung = asyncio.Event()
+
+    async def dies_before_doing_anything(*_args) -> None:  # noqa: ANN002
+        hung.set()
+        await asyncio.Event().wait()  # the process is killed here; nothing after the ack ran
+
+    monkeypatch.setattr(slack_app, "_listen", dies_before_doing_anything)
+    async with ClientSession() as http:
+        _, crashed = await _server(aiohttp_server, scout, fake, http)
+        assert (await crashed.event(AUTO, "EvCRASH")).status == 200  # Slack has its ack
+        await asyncio.wait_for(hung.wait(), 10)
+    (row,) = _rows(scout, InboxEvent)
+    assert row.key == "slack:EvCRASH"
+    assert row.payload["event"]["text"] == AUTO["text"]  # the raw payload, as Slack sent it
+    assert _leads(scout) == []
+
+    monkeypatch.undo()  # the restarted process
+    async with ClientSession() as http:
+        app, restarted = await _server(aiohttp_server, scout, fake, http)
+        sweep = inbox_sweep(scout, app)
+        assert await sweep() == 0  # a fresh row may still be in its own process's hands
+        clock.advance(minutes=3)
+        assert await sweep() == 1
+        (lead,) = _leads(scout)
+        assert lead.account == "globex" and lead.flagged_by == "olga"
+        assert [c.params["timestamp"] for c in fake.named("reactions.add")] == [AUTO["ts"]]
+        assert _rows(scout, InboxEvent) == []
+        assert (await restarted.event(AUTO, "EvCRASH")).status == 200  # Slack's late retry
+        clock.advance(minutes=3)
+        assert await sweep() == 0
+    assert len(_leads(scout)) == 1
+    assert len(fake.named("chat.postEphemeral")) == 1
+
+
+async def test_an_edit_left_in_the_inbox_is_applied_on_restart(aiohttp_server, scout, fake, clock, monkeypatch):
+    async with ClientSession() as http:
+        _, slack = await _server(aiohttp_server, scout, fake, http)
+        await slack.event(AUTO, "EvA")
+        await fake.wait_for("chat.postEphemeral")
+
+        async def dies(*_args) -> None:  # noqa: ANN002
+            await asyncio.Event().wait()
+
+        monkeypatch.setattr(slack_app, "_edited", dies)
+        edit = {"type": "message", "subtype": "message_changed", "channel": "CGLOBEX",
+                "message": {**AUTO, "text": "they want a managed security service, urgently"}}
+        assert (await slack.event(edit, "EvEDIT")).status == 200
+        await fake.wait_until(lambda: len(_rows(scout, InboxEvent)) == 1, "the edit in the inbox")
+    monkeypatch.undo()
+    async with ClientSession() as http:
+        app, _ = await _server(aiohttp_server, scout, fake, http)
+        clock.advance(minutes=3)
+        assert await inbox_sweep(scout, app)() == 1
+    (lead,) = _leads(scout)
+    assert lead.text == "they want a managed security service, urgently"
+
+
+async def test_with_the_store_locked_the_event_is_not_acked_so_slack_retries_it(
+        aiohttp_server, tmp_path, sqlite_template, config, tagger, clock, fake):
+    path = tmp_path / "scout.db"
+    shutil.copy(sqlite_template, path)
+    db = Database.from_url(f"sqlite:///{path}")
+    scout = Scout(config=config, tagger=tagger, db=db, clock=clock)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")
+    try:
+        async with ClientSession() as http:
+            _, slack = await _server(aiohttp_server, scout, fake, http)
+            assert (await slack.event(AUTO, "EvLOCKED")).status == 503
+            writer.execute("ROLLBACK")
+            assert (await slack.event(AUTO, "EvLOCKED")).status == 200  # Slack's retry
+            await fake.wait_for("chat.postEphemeral")
+        assert len(_leads(scout)) == 1
+        assert json.loads(json.dumps(fake.named("reactions.add")[0].params))["timestamp"] == AUTO["ts"]
+    finally:
+        writer.close()
+        db.dispose()
