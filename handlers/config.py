@@ -58,6 +58,9 @@ class Account(Strict):
     team: list[str] = Field(default_factory=list)
     timezone: TimeZoneName = "UTC"
     monitoring: Monitoring = "off"
+    # A confidential engagement (its channel is private): only its lead and team see its leads;
+    # managers off the team, the portfolio and the monthly report never show them.
+    private: bool = False
     services: list[WalletLine] = Field(default_factory=list)
 
     @property

@@ -14,9 +14,10 @@ from handlers.calendar import next_weekly
 from handlers.context import Scout
 from handlers.errors import Answer, use_case
 from handlers.guards import parse_lead_id, require_lead, require_person
+from handlers.people import may_see
 from handlers.replies import Action, Reply, error
 from handlers.requests import Request
-from handlers.views import lead_item, money
+from handlers.views import lead_item, money, own_flag_item
 from store.leads import change_stage, changed_since, credits, last_undoable, record
 from store.tables import OPEN_STAGES, Evidence, Lead, LeadEvent, Rating, Stage
 
@@ -250,14 +251,23 @@ def undo(scout: Scout, request: Request, lead_id: str | int | None = None) -> Re
         if event is None:
             raise Answer(error("There is nothing of yours to undo there."))
         lead = session.get(Lead, event.lead_id)
+        account = scout.config.account(lead.account)
+        insider = account is not None and may_see(person, account)
+        # Off the account team (now), you may still withdraw your own flag or remark, nothing else.
+        if not insider and event.kind not in ("flagged", "evidence"):
+            raise Answer(error("There is nothing of yours to undo there."))
         later = changed_since(session, event)
         if later is not None:
-            who = scout.config.person_name(later.actor)
+            who = scout.config.person_name(later.actor) if insider else "The account team"
             raise Answer(error(
                 f"{who} changed lead #{lead.id} after you, so I won't undo your change over theirs. "
-                "Use /stage or the buttons to set it right."
+                + ("Use /stage or the buttons to set it right." if insider else "")
             ))
         event.undone = True
         session.add(event)
+        own_text = lead.text if event.kind == "flagged" else ""
         said = _undo_event(session, lead, event, person.id, scout.now())
+        if not insider:
+            item = own_flag_item(scout.config, lead, scout.now(), person.id, own_text)
+            return Reply(title=f"Undone on lead #{lead.id}", text=said, items=(item,), lead_id=lead.id)
         return _done(scout, session, lead, f"Undone on lead #{lead.id}", said, undo=False)

@@ -18,6 +18,7 @@ from handlers.calendar import Occurrence, last_monthly, last_weekly, month_bound
 from handlers.config import Account, AppConfig, Person
 from handlers.context import Scout
 from handlers.digest import awaiting_decision, compose_weekly, escalation, stale_reminder, weekly_digest
+from handlers.people import managers_of
 from handlers.replies import Reply
 from handlers.report import monthly_report
 from store.digests import claim, enqueue, is_claimed, previous_claim, set_outcome
@@ -129,8 +130,9 @@ def _weekly_for(scout: Scout, session: Session, account: Account, due: Occurrenc
     if stale:
         mail.to_people(_people(config, [account.lead]), stale_reminder(config, account, now, stale, credit), "reminder")
     if escalate:
-        managers = [p for p in config.people if p.role == "manager"]
-        mail.to_people(managers, escalation(config, account, now, escalate, credit), "escalation")
+        managers = managers_of(config, account)  # none for a private account no manager is on
+        if managers:
+            mail.to_people(managers, escalation(config, account, now, escalate, credit), "escalation")
     if mail.count:
         report.queued[account.id] = mail.count
     else:

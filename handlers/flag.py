@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from handlers.accounts import account_for_channel, did_you_mean, split_account
 from handlers.config import Account, AppConfig, Person
 from handlers.context import Scout
@@ -14,7 +12,7 @@ from handlers.people import may_see
 from handlers.replies import Action, Field, Reply, error, usage
 from handlers.requests import Request
 from handlers.spooling import spool_flag
-from handlers.views import conflict_warning, lead_item
+from handlers.views import conflict_warning, lead_item, own_flag_item
 from nlp.tags import Tags
 from store.db import Unavailable
 from store.leads import credits, get_lead
@@ -77,9 +75,8 @@ def capture(
             # Someone off the account team may flag, but sees only their own remark: no one
             # else's words or names, and no buttons they could not use.
             insider = may_see(person, account)
-            item = lead_item(scout.config, lead, now, credit if insider else [person.id], with_actions=insider)
-            if not insider:
-                item = replace(item, text=remark, services=(), triggers=())
+            item = (lead_item(scout.config, lead, now, credit) if insider
+                    else own_flag_item(scout.config, lead, now, person.id, remark))
     except Unavailable:
         if scout.spool is None:
             raise

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from handlers.accounts import did_you_mean, find_account
 from handlers.config import Person
 from handlers.context import Scout
 from handlers.errors import Answer, use_case
 from handlers.guards import require_access, require_person
 from handlers.people import may_see, visible_accounts
-from handlers.replies import Reply, Section, error
+from handlers.replies import LeadItem, Reply, Section, error
 from handlers.requests import Request
-from handlers.views import lead_item
+from handlers.views import lead_item, own_flag_item
 from store.leads import credits, list_leads
-from store.tables import OPEN_STAGES
+from store.tables import OPEN_STAGES, Lead
 
 MAX_SHOWN = 25
 
@@ -42,11 +44,8 @@ def leads(scout: Scout, request: Request) -> Reply:
         rows.reverse()
         shown = rows[:MAX_SHOWN]
         credit = credits(session, [lead.id for lead in shown])
-    # Your own flags on accounts you are not on show their fate but carry no buttons.
-    items = tuple(
-        lead_item(scout.config, lead, now, credit[lead.id], with_actions=_may_act(scout, person, lead.account))
-        for lead in shown
-    )
+    # Your own flags on accounts you are not on show their fate, nothing of the team's work.
+    items = tuple(_shown(scout, person, lead, now, credit[lead.id]) for lead in shown)
     if not items:
         return Reply(title=title, kind="info", text="Nothing here yet. Flag what you hear with /flag ACCOUNT remark.")
     text = f"Showing the newest {MAX_SHOWN} of {len(rows)}." if len(rows) > MAX_SHOWN else ""
@@ -56,6 +55,12 @@ def leads(scout: Scout, request: Request) -> Reply:
 def _may_act(scout: Scout, person: Person, account_id: str) -> bool:
     account = scout.config.account(account_id)
     return account is not None and may_see(person, account)
+
+
+def _shown(scout: Scout, person: Person, lead: Lead, now: datetime, credit: list[str]) -> LeadItem:
+    if _may_act(scout, person, lead.account):
+        return lead_item(scout.config, lead, now, credit)
+    return own_flag_item(scout.config, lead, now, person.id, lead.text)
 
 
 @use_case
@@ -71,10 +76,7 @@ def home(scout: Scout, request: Request) -> Reply:
     sections = [Section(
         title="Leads you flagged",
         text="" if mine else "None yet. Use /flag ACCOUNT remark, or \u201cFlag as lead\u201d on any message.",
-        items=tuple(
-            lead_item(scout.config, lead, now, credit[lead.id], with_actions=_may_act(scout, person, lead.account))
-            for lead in reversed(mine)
-        ),
+        items=tuple(_shown(scout, person, lead, now, credit[lead.id]) for lead in reversed(mine)),
     )]
     if person.role != "delivery":
         sections.append(Section(

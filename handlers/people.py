@@ -19,8 +19,22 @@ def identify(config: AppConfig, request: Request) -> Person | None:
 
 
 def may_see(person: Person, account: Account) -> bool:
-    """Managers see every account; an account's lead and team see that account."""
-    return person.role == "manager" or person.id in account.members
+    """An account's lead and team see that account; managers see every account that is not
+    private. A private account is its team's alone, so no broader view (a manager's portfolio,
+    the monthly report, escalations) ever carries its leads. The table is in docs/security.md."""
+    if person.id in account.members:
+        return True
+    return person.role == "manager" and not account.private
+
+
+def managers_of(config: AppConfig, account: Account) -> list[Person]:
+    """The managers who may hear about this account's leads (escalations)."""
+    return [p for p in config.people if p.role == "manager" and may_see(p, account)]
+
+
+def shared_accounts(config: AppConfig) -> list[Account]:
+    """Accounts whose leads may go into firm-wide reports: every account that is not private."""
+    return [a for a in config.accounts if not a.private]
 
 
 def visible_accounts(config: AppConfig, person: Person) -> list[Account]:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from handlers.config import AppConfig
 from handlers.context import Scout
+from handlers.people import shared_accounts
 from handlers.pipeline import total_value
 from handlers.replies import Chart, Field, Reply, Section, Table
 from handlers.views import money
@@ -23,9 +24,11 @@ CREDITED_STAGES = {Stage.QUALIFIED.value, Stage.PROPOSED.value, Stage.NEGOTIATIN
 
 def monthly_report(scout: Scout, start: datetime, end: datetime) -> Reply | None:
     """The portfolio over every account, for managers; None when nobody has flagged anything."""
-    config = scout.config
+    # It goes to every manager, so a private account's leads stay out of it altogether.
+    config = scout.config.model_copy(update={"accounts": shared_accounts(scout.config)})
+    shared = {account.id for account in config.accounts}
     with scout.db.session() as session:
-        leads = [lead for lead in list_leads(session) if lead.created_at < end]
+        leads = [lead for lead in list_leads(session, accounts=shared) if lead.created_at < end]
         if not leads:
             return None
         reached = stages_reached(session, [lead.id for lead in leads])

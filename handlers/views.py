@@ -86,6 +86,22 @@ def lead_item(
     )
 
 
+def own_flag_item(config: AppConfig, lead: Lead, now: datetime, person_id: str, text: str) -> LeadItem:
+    """What someone off the account team sees of a lead they flagged: their own words and the
+    lead's fate (its stage), none of the team's work on it (services, triggers, value, notes,
+    other people's names) and no buttons they could not use."""
+    account = config.account(lead.account)
+    return LeadItem(
+        id=lead.id or 0,
+        account=lead.account,
+        account_name=account.name if account else lead.account,
+        text=text,
+        stage=lead.stage,
+        flagged_by=(config.person_name(person_id),),
+        age_days=age_days(lead, now),
+    )
+
+
 def conflict_warning(config: AppConfig, service_ids: list[str]) -> str:
     names = ", ".join(config.service_name(s) for s in service_ids)
     return (
