@@ -91,12 +91,29 @@ def _register_commands(app: AsyncApp, scout: Scout) -> None:
             await ack()
             request = _slack(command["user_id"], command.get("text", ""), command.get("channel_id"))
             reply = await _run(handler, scout, request)
-            await respond(response_type="ephemeral", **render_blocks(reply))
+            await _respond_retrying(command.get("response_url"), respond, response_type="ephemeral",
+                                    **render_blocks(reply))
 
         return listener
 
     app.command("/flag")(command_listener(flag))
     app.command("/pipeline")(command_listener(pipeline))
+
+
+async def _respond_retrying(response_url: str | None, respond, **message: Any) -> None:  # noqa: ANN001
+    """Answer on the response_url, retrying Slack's 5xx, 429s and dropped connections with
+    backoff (0.5 s doubling); what the command stored stays stored if the answer never lands."""
+    if not response_url:
+        await respond(**message)
+        return
+    webhook = AsyncWebhookClient(response_url, retry_handlers=[
+        AsyncConnectionErrorRetryHandler(max_retry_count=3),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=3),
+    ])
+    answer = await webhook.send(**message)
+    if answer.status_code != 200:
+        log.warning("Slack did not take a command's reply (HTTP %s); its effects are kept", answer.status_code)
 
 
 def _register_monitoring(app: AsyncApp, scout: Scout) -> None:
