@@ -87,24 +87,25 @@ def find_open_match(
 ) -> Lead | None:
     """An open lead on the account for the same need: a shared service, else a shared
     trigger when neither names a service, else the same words."""
+    # Only the columns the match needs: loading whole leads (tags JSON and all) for every open
+    # lead of the account was most of a flag's cost under load (bench/ack.py).
+    wanted_services, wanted_triggers, wanted_text = set(services), set(triggers), _normal(text)
+    if wanted_services:
+        columns, same = (Lead.services,), lambda row: bool(wanted_services & set(row[1]))
+    elif wanted_triggers:
+        columns, same = (Lead.services, Lead.triggers), lambda row: not row[1] and bool(wanted_triggers & set(row[2]))
+    else:
+        columns, same = (Lead.text,), lambda row: _normal(row[1]) == wanted_text
     candidates = session.exec(
-        select(Lead)
+        select(Lead.id, *columns)
         .where(Lead.account == account, col(Lead.stage).in_([s.value for s in OPEN_STAGES]))
         .order_by(col(Lead.id))
-    ).all()
-    wanted_services, wanted_triggers = set(services), set(triggers)
-    for lead in candidates:
-        if _same_need(lead, wanted_services, wanted_triggers, _normal(text)):
-            return lead
-    return None
-
-
-def _same_need(lead: Lead, services: set[str], triggers: set[str], text: str) -> bool:
-    if services:
-        return bool(services & set(lead.services))
-    if triggers:
-        return not lead.services and bool(triggers & set(lead.triggers))
-    return _normal(lead.text) == text
+    )
+    try:  # rows are decoded as they are read, so stop at the first match
+        match = next((row[0] for row in candidates if same(row)), None)
+    finally:
+        candidates.close()
+    return session.get(Lead, match) if match is not None else None
 
 
 def add_evidence(
@@ -187,11 +188,22 @@ def evidence_for(session: Session, lead_ids: Iterable[int]) -> dict[int, list[Ev
 
 
 def credits(session: Session, lead_ids: Iterable[int]) -> dict[int, list[str]]:
-    """Origination credit: everyone who flagged the need, first flagger first."""
-    return {
-        lead_id: list(dict.fromkeys(e.flagged_by for e in rows))
-        for lead_id, rows in evidence_for(session, lead_ids).items()
-    }
+    """Origination credit: everyone who flagged the need, first flagger first. One row per
+    (lead, person) from the database, however much evidence a lead has gathered."""
+    ids = list(lead_ids)
+    result: dict[int, list[str]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    first = func.min(Evidence.id)
+    rows = session.exec(
+        select(Evidence.lead_id, Evidence.flagged_by, first)
+        .where(col(Evidence.lead_id).in_(ids))
+        .group_by(col(Evidence.lead_id), col(Evidence.flagged_by))
+        .order_by(first)
+    ).all()
+    for lead_id, person, _ in rows:
+        result[lead_id].append(person)
+    return result
 
 
 def events_for(session: Session, lead_id: int) -> list[LeadEvent]:
