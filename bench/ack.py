@@ -131,12 +131,14 @@ async def replies(fake: FakeSlackProcess, tag: str, due_at: dict[str, float], ti
     return {"replied": len(waits), "reply": summary_ms(waits)}
 
 
-def start_scout(database_url: str, fake: FakeSlackProcess) -> Target:
+def start_scout(database_url: str, fake: FakeSlackProcess, log: Path) -> Target:
+    """`scout serve` with its log in `log`: the benchmark counts its ERROR lines."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", LOOPBACK, "--port", str(port)],
-        cwd=ROOT, env=scout_env(database_url, fake), stdout=subprocess.DEVNULL,
-    )
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", LOOPBACK, "--port", str(port)],
+            cwd=ROOT, env=scout_env(database_url, fake), stdout=subprocess.DEVNULL, stderr=sink,
+        )
     wait_http(f"http://{LOOPBACK}:{port}/healthz", process)
     return Target("scout", f"http://{LOOPBACK}:{port}/slack/events", process)
 
@@ -199,7 +201,8 @@ async def run(args: argparse.Namespace) -> list[dict]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for backend in backends:
-                scout = start_scout(fresh_database(backend, args.postgres, tmp), fake)
+                log = Path(tmp) / f"serve-{backend}.log"
+                scout = start_scout(fresh_database(backend, args.postgres, tmp), fake, log)
                 try:
                     await phase(scout, fake, 20, 1, texts, f"{backend}-warm")  # Bolt's auth.test, first imports
                     memory = {"idle": rss_mb(scout.process.pid)}
@@ -212,8 +215,12 @@ async def run(args: argparse.Namespace) -> list[dict]:
                             print(_line(result), file=sys.stderr)
                             await asyncio.sleep(2)  # let the other server's background work settle
                     memory["after_load"] = rss_mb(scout.process.pid)
-                    results.append({"target": "scout", "backend": backend, "memory": memory})
-                    print(f"{backend} scout serve memory: {memory}", file=sys.stderr)
+                    logged = log.read_text(errors="replace").splitlines()
+                    errors = sum(line.startswith(("ERROR", "CRITICAL")) for line in logged)
+                    results.append({"target": "scout", "backend": backend, "memory": memory,
+                                    "server_errors_logged": errors})
+                    print(f"{backend} scout serve memory: {memory}; {errors} ERROR line(s) in its log",
+                          file=sys.stderr)
                 finally:
                     stop(scout.process)
     finally:
