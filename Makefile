@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/scout_test
 
-.PHONY: demo test test-postgres lint bench console clean
+.PHONY: demo test test-postgres lint bench bench-all console clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/tagger.py
+
+# Every benchmark (docs/benchmarks.md), ~15 min. BENCH_PG_URL names a SCRATCH PostgreSQL database
+# (the benches empty its public schema); unset, they run on SQLite only.
+BENCH_PG_URL ?=
+BENCH_PG = $(if $(BENCH_PG_URL),--postgres $(BENCH_PG_URL))
+
+bench-all: $(VENV)/.dev  ## tagger, /flag ack under load, /pipeline at 100k leads, weekly digest for 1,000 accounts
+	$(BIN)/python bench/tagger.py
+	$(BIN)/python bench/pipeline.py $(BENCH_PG)
+	$(BIN)/python bench/digest.py $(BENCH_PG)
+	$(BIN)/python bench/ack.py $(BENCH_PG)
 
 console: $(VENV)/.base
 	$(BIN)/scout console
