@@ -23,9 +23,14 @@ from spacy.vocab import Vocab
 from nlp.inflect import apply_norms
 
 SPANS_KEY = "scout"
-TERM, NEED_PHRASE, TRIGGER = "TERM", "NEED_PHRASE", "TRIGGER"
+TERM, TOPIC, NEED_PHRASE, TRIGGER = "TERM", "TOPIC", "NEED_PHRASE", "TRIGGER"
 NEED, PAIN, EXPAND, MOD = "NEED", "PAIN", "EXPAND", "MOD"
-MENTIONS = (TERM, NEED_PHRASE, TRIGGER)
+# PSEUDO: a phrase that looks like a modifier and is not one ("not sure", "with their
+# competitor"); it swallows the cues inside it. NOT_SERVICE: a phrase holding a service word
+# that never names a need for it ("audit committee", "auditors flagged"); it swallows the mention.
+PSEUDO, NOT_SERVICE = "PSEUDO", "NOT_SERVICE"
+SERVICE_MENTIONS = (TERM, TOPIC, NEED_PHRASE)
+MENTIONS = (*SERVICE_MENTIONS, TRIGGER, NOT_SERVICE)
 
 if not Doc.has_extension("scout_mentions"):
     Doc.set_extension("scout_mentions", default=None)
@@ -135,11 +140,12 @@ def make_scout_span_ruler(
 class Mention:
     """A service or trigger mention, with what its clause says about it."""
 
-    kind: str  # TERM, NEED_PHRASE or TRIGGER
+    kind: str  # TERM, TOPIC, NEED_PHRASE or TRIGGER
     id: str
     start: int
     end: int
     text: str
+    clause: int = 0
     cued: bool = False  # a need or pain cue in the same clause
     expand: bool = False  # an expansion cue ("more", "another entity") in the same clause
     modifiers: list[tuple[str, str]] = field(default_factory=list)  # (kind, cue text)
@@ -188,12 +194,29 @@ def _drop_contained(spans: list[_Match]) -> list[_Match]:
 
 
 class ScoutContext:
-    """Marks each mention as cued (a need or pain nearby) and collects its modifiers."""
+    """Marks each mention as cued (a need or pain nearby) and collects its modifiers.
 
-    def __init__(self, nlp: Language, name: str, terminators: list[str]) -> None:
+    `closers[kind]`: words that end that modifier's reach ("won't renew ... without a scan":
+    "without" turns the negation into a requirement). `not_after[kind]`: words that, a few
+    tokens before the cue, make it no modifier ("asked on the call if": a question, not a
+    hypothetical)."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        terminators: list[str],
+        closers: dict[str, list[str]] | None = None,
+        not_after: dict[str, list[str]] | None = None,
+    ) -> None:
         self.name = name
         self.terminators = frozenset(t.lower() for t in terminators)
-        self._terminator_ids = frozenset(nlp.vocab.strings.add(t) for t in self.terminators)
+        strings = nlp.vocab.strings
+        self._terminator_ids = frozenset(strings.add(t) for t in self.terminators)
+        self.closers = closers or {}
+        self.not_after = not_after or {}
+        self._closer_ids = {k: frozenset(strings.add(w.lower()) for w in ws) for k, ws in self.closers.items()}
+        self._not_after_ids = {k: frozenset(strings.add(w.lower()) for w in ws) for k, ws in self.not_after.items()}
         # A lexeme flag, set once per word type: does its text hold a line break?
         self._newline_flag = _newline_flag(nlp.vocab)
 
@@ -203,37 +226,84 @@ class ScoutContext:
             doc._.scout_mentions = []
             return doc
         spans = [(s.start, s.end, s.label_, s) for s in group]
-        # Longest match wins among services ("security audit" is not also "audit"), and
-        # among triggers; a trigger and a service may share words.
-        mentions = _drop_contained([s for s in spans if s[2] in (TERM, NEED_PHRASE)])
+        # Longest match wins among services ("security audit" is not also "audit"; "audit
+        # committee" names no service at all), and among triggers; a trigger and a service
+        # may share words.
+        mentions = _drop_contained([s for s in spans if s[2] in SERVICE_MENTIONS or s[2] == NOT_SERVICE])
+        mentions = [m for m in mentions if m[2] != NOT_SERVICE]
         mentions += _drop_contained([s for s in spans if s[2] == TRIGGER])
         if not mentions:
             doc._.scout_mentions = []
             return doc
         clause = _clauses(doc, self._terminator_ids, self._newline_flag)
-        cues = _drop_contained([s for s in spans if s[2] not in MENTIONS])
+        cues = _drop_pseudo(_drop_contained([s for s in spans if s[2] not in MENTIONS]))
+        lowers = doc.to_array(LOWER).tolist() if self._closer_ids or self._not_after_ids else []
         cues_at = [(*cue, clause[cue[0]], _cue_scope(cue)) for cue in cues]
+        cues_at = [c for c in cues_at if not self._cancelled(c, clause, lowers)]
         result = []
         for start, end, label, span in mentions:
             here = clause[start]
-            mention = Mention(label, span.id_, start, end, span.text)
+            mention = Mention(label, span.id_, start, end, span.text, here)
             for cue_start, cue_end, cue_label, cue, cue_clause, scope in cues_at:
                 if cue_clause != here:
                     continue
                 overlaps = cue_start < end and cue_end > start
-                # A cue inside the mention is part of it ("nobody watching the firewall");
-                # a modifier that spans the whole mention ("guest wifi") still applies.
-                if overlaps and not (cue_label == MOD and cue_start <= start and cue_end >= end):
+                # A cue inside a name or need phrase is part of it ("nobody watching the
+                # firewall"); inside a topic it is the need ("refusing to use"); a modifier
+                # that spans the whole mention ("guest wifi") still applies.
+                inner_cue = label == TOPIC and cue_label in (NEED, PAIN) and cue_end - cue_start < end - start
+                if overlaps and not inner_cue and not (cue_label == MOD and cue_start <= start and cue_end >= end):
                     continue
                 if cue_label in (NEED, PAIN):
                     mention.cued = True
                 elif cue_label == EXPAND:
                     mention.expand = True
-                elif cue_label == MOD and (overlaps or _in_scope(scope, cue_start, cue_end, start, end)):
+                elif cue_label == MOD and (overlaps or _in_scope(scope, cue_start, cue_end, start, end)) and not (
+                    self._closed(scope[0], cue_start, cue_end, start, end, lowers)
+                ):
                     mention.modifiers.append((scope[0], cue.text))
             result.append(mention)
         doc._.scout_mentions = result
         return doc
+
+    def _cancelled(self, cue: tuple, clause: list[int], lowers: list[int]) -> bool:
+        """A modifier cue right after one of its `not_after` words, in the same clause."""
+        if cue[2] != MOD:
+            return False
+        words = self._not_after_ids.get(cue[5][0])
+        if not words:
+            return False
+        start = cue[0]
+        window = range(max(0, start - NOT_AFTER_WINDOW), start)
+        return any(lowers[i] in words and clause[i] == clause[start] for i in window)
+
+    def _closed(self, kind: str, cue_start: int, cue_end: int, start: int, end: int, lowers: list[int]) -> bool:
+        """A closer word between a modifier cue and the mention ends the modifier's reach."""
+        words = self._closer_ids.get(kind)
+        if not words:
+            return False
+        between = range(cue_end, start) if cue_end <= start else range(end, cue_start)
+        return any(lowers[i] in words for i in between)
+
+
+NOT_AFTER_WINDOW = 5
+
+
+def _drop_pseudo(cues: list[_Match]) -> list[_Match]:
+    """Pseudo-modifiers are dropped after they swallowed what they contain; so is a modifier
+    cue that overlaps a longer need or pain cue ("they're not sure whether": "'re not" is
+    part of "not sure whether", a doubt, not a negation)."""
+    needs = [c for c in cues if c[2] in (NEED, PAIN)]
+    kept = []
+    for cue in cues:
+        if cue[2] == PSEUDO:
+            continue
+        if cue[2] == MOD and any(
+            n[0] < cue[1] and cue[0] < n[1] and n[1] - n[0] >= cue[1] - cue[0] for n in needs
+        ):
+            continue
+        kept.append(cue)
+    return kept
 
 
 def _cue_scope(cue: _Match) -> tuple[str, str, int]:
@@ -255,9 +325,17 @@ def _in_scope(scope: tuple[str, str, int], cue_start: int, cue_end: int, start: 
     return before or after
 
 
-@Language.factory("scout_context", default_config={"terminators": [".", "!", "?", ";"]})
-def make_scout_context(nlp: Language, name: str, terminators: list[str]) -> ScoutContext:
-    return ScoutContext(nlp, name, terminators)
+@Language.factory(
+    "scout_context", default_config={"terminators": [".", "!", "?", ";"], "closers": {}, "not_after": {}}
+)
+def make_scout_context(
+    nlp: Language,
+    name: str,
+    terminators: list[str],
+    closers: dict[str, list[str]],
+    not_after: dict[str, list[str]],
+) -> ScoutContext:
+    return ScoutContext(nlp, name, terminators, closers, not_after)
 
 
 def phrase_patterns(label: str, phrases: list[str], pattern_id: str = "") -> list[dict[str, Any]]:

@@ -20,20 +20,27 @@ _VOWELS = set("aeiou")
 _MIN_TYPO_LENGTH = 6
 
 
-def inflections(word: str) -> set[str]:
-    """Regular English forms of a base word: plural, past, gerund, agent noun."""
-    forms = {word + "s", word + "ed", word + "ing", word + "er", word + "ers", word + "or", word + "ors"}
+def inflections(word: str, agents: bool = True) -> set[str]:
+    """Regular English forms of a base word: plural, past, gerund and, with `agents`, the
+    agent noun ("auditor")."""
+    forms = {word + "s", word + "ed", word + "ing"}
+    if agents:
+        forms |= {word + "er", word + "ers", word + "or", word + "ors"}
     if word.endswith(("s", "x", "z", "ch", "sh")):
         forms |= {word + "es"}
     if word.endswith("e"):
         stem = word[:-1]
-        forms |= {stem + "ing", word + "d", word + "r", word + "rs"}
+        forms |= {stem + "ing", word + "d"}
+        if agents:
+            forms |= {word + "r", word + "rs"}
     if word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS:
         stem = word[:-1]
         forms |= {stem + "ies", stem + "ied"}
     if len(word) >= 3 and word[-1] not in _VOWELS | {"w", "x", "y"} and word[-2] in _VOWELS and word[-3] not in _VOWELS:
         doubled = word + word[-1]
-        forms |= {doubled + "ed", doubled + "ing", doubled + "er", doubled + "ers"}
+        forms |= {doubled + "ed", doubled + "ing"}
+        if agents:
+            forms |= {doubled + "er", doubled + "ers"}
     return forms
 
 
@@ -63,6 +70,25 @@ def norm_table(words: Iterable[str], with_typos: bool = True) -> dict[str, str]:
         for form in variants:
             if form in bases and form not in inflections(base):
                 continue  # a typo that is a word of its own stays itself
+            if form in table and table[form] != base:
+                clashes.add(form)
+            table[form] = base
+    for form in clashes:
+        del table[form]
+    return table
+
+
+def cue_norm_table(words: Iterable[str]) -> dict[str, str]:
+    """form -> base word for the generic cue words of rules.yaml: plural and verb forms
+    only. Agent nouns and typos are left out: "late" must not claim "later", and a slip of
+    a common word is more often another word."""
+    bases = {w.lower() for w in words if w.isalpha() and len(w) >= 3 and w.lower() not in STOP_WORDS}
+    table: dict[str, str] = {}
+    clashes: set[str] = set()
+    for base in sorted(bases):
+        for form in inflections(base, agents=False):
+            if form in bases:
+                continue  # a cue word of its own ("left", "fine") keeps its own meaning
             if form in table and table[form] != base:
                 clashes.add(form)
             table[form] = base

@@ -20,6 +20,10 @@ class ModifierCues(BaseModel):
     backward: list[str] = Field(default_factory=list)
     both: list[str] = Field(default_factory=list)
     scope: int = Field(gt=0, le=40)
+    closers: list[str] = Field(default_factory=list, description="Words that end the modifier's reach.")
+    not_after: list[str] = Field(
+        default_factory=list, description="Words that, just before a cue, make it no modifier."
+    )
 
 
 class Rules(BaseModel):
@@ -30,6 +34,10 @@ class Rules(BaseModel):
     expand: list[str]
     modifiers: dict[ModifierKind, ModifierCues]
     terminators: list[str]
+    pseudo: list[str] = Field(default_factory=list, description="Phrases that look like modifiers and are not.")
+    not_services: list[str] = Field(
+        default_factory=list, description="Phrases holding a service word that never name a need for it."
+    )
     roles: list[str] = Field(default_factory=list)
     trigger_patterns: dict[str, list[list[dict[str, Any]]]] = Field(default_factory=dict)
 

@@ -24,13 +24,27 @@ from nlp import components
 from nlp.amounts import find_amounts, find_dates
 from nlp.catalog import Catalog, WalletLine
 from nlp.clean import clean_markup
-from nlp.components import EXPAND, MOD, NEED, NEED_PHRASE, PAIN, TERM, TRIGGER, Mention, phrase_patterns
-from nlp.inflect import norm_table
+from nlp.components import (
+    EXPAND,
+    MOD,
+    NEED,
+    NEED_PHRASE,
+    NOT_SERVICE,
+    PAIN,
+    PSEUDO,
+    TERM,
+    TOPIC,
+    TRIGGER,
+    Mention,
+    phrase_patterns,
+)
+from nlp.inflect import cue_norm_table, norm_table
 from nlp.rules import Rules, load_rules
 from nlp.tags import Modifier, ServiceTag, Tags, TriggerTag
 
 NEED_PHRASE_SCORE = 0.85
 CUED_TERM_SCORE = 0.75
+CUED_TOPIC_SCORE = 0.6
 EXPANSION_SCORE = 0.7
 BARE_TERM_SCORE = 0.3
 TRIGGER_SCORE = 0.7
@@ -53,7 +67,10 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     phrases = [p for s in catalog.services for p in (s.name, *s.terms, *s.topics, *s.needs)]
     phrases += [p for t in catalog.triggers for p in t.phrases]
     words = {w.lower() for p in phrases for w in _WORD.findall(p)}
-    nlp.add_pipe("scout_norms").add(norm_table(words))
+    cue_words = {w.lower() for p in _cue_phrases(rules) for w in _WORD.findall(p)} - words
+    # The catalog's words win a form both would claim ("planning" stays with "tax planning").
+    table = {**cue_norm_table(cue_words), **norm_table(words)}
+    nlp.add_pipe("scout_norms").add(table)
     ruler = nlp.add_pipe(
         "scout_span_ruler",
         name="span_ruler",
@@ -61,13 +78,16 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     )
     patterns = []
     for service in catalog.services:
-        patterns += phrase_patterns(TERM, [service.name.lower(), *service.terms, *service.topics], service.id)
+        patterns += phrase_patterns(TERM, [service.name.lower(), *service.terms], service.id)
+        patterns += phrase_patterns(TOPIC, service.topics, service.id)
         patterns += phrase_patterns(NEED_PHRASE, service.needs, service.id)
     for trigger in catalog.triggers:
         patterns += phrase_patterns(TRIGGER, trigger.phrases, trigger.id)
     patterns += phrase_patterns(NEED, rules.need)
     patterns += phrase_patterns(PAIN, rules.pain)
     patterns += phrase_patterns(EXPAND, rules.expand)
+    patterns += phrase_patterns(PSEUDO, rules.pseudo)
+    patterns += phrase_patterns(NOT_SERVICE, rules.not_services)
     for kind, cues in rules.modifiers.items():
         for direction in ("forward", "backward", "both"):
             patterns += phrase_patterns(MOD, getattr(cues, direction), f"{kind}:{direction}:{cues.scope}")
@@ -75,8 +95,19 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     trigger_ids = {t.id for t in catalog.triggers}
     token_patterns = {tid: ps for tid, ps in rules.trigger_patterns.items() if tid in trigger_ids}
     nlp.add_pipe("scout_trigger_patterns", config={"patterns": token_patterns})
-    nlp.add_pipe("scout_context", config={"terminators": rules.terminators})
+    closers = {kind: cues.closers for kind, cues in rules.modifiers.items() if cues.closers}
+    not_after = {kind: cues.not_after for kind, cues in rules.modifiers.items() if cues.not_after}
+    nlp.add_pipe("scout_context", config={"terminators": rules.terminators, "closers": closers, "not_after": not_after})
     return nlp
+
+
+def _cue_phrases(rules: Rules) -> list[str]:
+    """The pain and modifier cues of rules.yaml, so their words' inflections fold too ("kicks
+    off"). Need cues list their forms themselves: a need verb's past ("replaced") is done."""
+    phrases = [*rules.pain, *rules.expand, *rules.pseudo]
+    for cues in rules.modifiers.values():
+        phrases += [*cues.forward, *cues.backward, *cues.both]
+    return phrases
 
 
 class Tagger:
@@ -162,10 +193,12 @@ class Tagger:
         if mention.kind == NEED_PHRASE:
             return NEED_PHRASE_SCORE
         if mention.cued:
-            return CUED_TERM_SCORE
-        if mention.expand and status == "provided":
+            return CUED_TOPIC_SCORE if mention.kind == TOPIC else CUED_TERM_SCORE
+        if mention.expand and status == "provided" and mention.kind == TERM:
             return EXPANSION_SCORE
-        return CUED_TERM_SCORE if flagged else BARE_TERM_SCORE
+        if flagged:
+            return CUED_TOPIC_SCORE if mention.kind == TOPIC else CUED_TERM_SCORE
+        return BARE_TERM_SCORE
 
     def _suggest(self, service_ids: list[str], trigger_ids: list[str], negated: list[str]) -> list[str]:
         """Next services by pathway and trigger, most often suggested first."""
