@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
+from handlers.accounts import account_for_channel
 from handlers.context import Scout
 from store.db import Unavailable
 from store.inbox import MAX_ATTEMPTS, claim_stale, finish, receive
@@ -46,7 +47,7 @@ def inbox_middleware(scout: Scout) -> Callable[..., Awaitable[BoltResponse | Non
     async def persist_before_ack(body: dict[str, Any], context: AsyncBoltContext,
                                  next: Callable[[], Awaitable[None]]) -> BoltResponse | None:  # noqa: A002 - Bolt's name
         key = inbox_key(body)
-        if key is None:
+        if key is None or not _monitored(scout, body):
             return await next()
         try:
             fresh = await asyncio.to_thread(_receive, scout, key, body)
@@ -59,6 +60,16 @@ def inbox_middleware(scout: Scout) -> Callable[..., Awaitable[BoltResponse | Non
         return await next()
 
     return persist_before_ack
+
+
+def _monitored(scout: Scout, body: dict[str, Any]) -> bool:
+    """A new message matters only in a channel Scout listens in: the others are not stored,
+    even for a moment. Edits and deletes always matter (the message may be a flagged one)."""
+    event = body.get("event") or {}
+    if event.get("subtype") is not None:
+        return True
+    account = account_for_channel(scout.config, event.get("channel"))
+    return account is not None and account.monitoring != "off"
 
 
 def _receive(scout: Scout, key: str, body: dict[str, Any]) -> bool:

@@ -110,6 +110,8 @@ class Spool:
 
     def read(self) -> list[SpooledFlag]:
         """The entries waiting to be filed, oldest first; a torn line is skipped with a warning."""
+        if not self.path.exists():  # the usual case: nothing spooled, and nothing created to say so
+            return []
         with self._locked():
             return list(self._entries())
 

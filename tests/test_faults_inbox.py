@@ -142,3 +142,15 @@ async def test_with_the_store_locked_the_event_is_not_acked_so_slack_retries_it(
     finally:
         writer.close()
         db.dispose()
+
+
+async def test_a_message_in_a_channel_scout_does_not_listen_in_is_never_stored(aiohttp_server, scout, fake):
+    quiet = {**AUTO, "channel": "CINITECH", "user": "UDAN", "text": "they want help with tax planning"}
+    async with ClientSession() as http:
+        _, slack = await _server(aiohttp_server, scout, fake, http)
+        assert (await slack.event(quiet, "EvQUIET")).status == 200
+        assert (await slack.event(AUTO, "EvLOUD")).status == 200
+        await fake.wait_for("chat.postEphemeral")
+    assert [row.id for row in _rows(scout, SeenEvent)] == ["slack:EvLOUD"]
+    assert _rows(scout, InboxEvent) == []
+    assert [lead.account for lead in _leads(scout)] == ["globex"]

@@ -86,10 +86,11 @@ def _env(tmp: Path, fake: FakeSlack) -> dict[str, str]:
 
 
 async def _serve(tmp: Path, fake: FakeSlack) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(_free_port()),
-        cwd=tmp, env=_env(tmp, fake), stdout=asyncio.subprocess.DEVNULL, stderr=open(tmp / "serve.log", "ab"),
-    )
+    with open(tmp / "serve.log", "ab") as log:  # the child keeps its own copy of the descriptor
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(_free_port()),
+            cwd=tmp, env=_env(tmp, fake), stdout=asyncio.subprocess.DEVNULL, stderr=log,
+        )
 
 
 def _weekly_posts(fake: FakeSlack) -> list[Call]:
