@@ -93,7 +93,7 @@ def test_console_rejects_unknown_person(env):
 def test_db_upgrade_reports_the_revision(env):
     result = scout(env, "db", "upgrade")
     assert result.returncode == 0
-    assert "revision 0005 (head 0005)" in result.stdout
+    assert "revision 0006 (head 0006)" in result.stdout
 
 
 def test_unreachable_database_is_one_line(env):
