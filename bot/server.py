@@ -57,11 +57,11 @@ def build_web_app(scout: Scout, slack: AsyncApp | None, background: Sequence[Bac
         async def slack_events(request: web.Request) -> web.Response:
             try:
                 bolt_request = await to_bolt_request(request)
-            except (UnicodeDecodeError, ValueError):
+            except (UnicodeDecodeError, ValueError, TypeError, AttributeError):  # not a Slack body at all
                 return web.json_response({"ok": False, "error": "unreadable body"}, status=400)
             try:
                 return await to_aiohttp_response(await slack.async_dispatch(bolt_request))
-            except (ValueError, KeyError, TypeError):  # a signed but malformed payload
+            except (ValueError, KeyError, TypeError, AttributeError):  # a body Bolt cannot take apart
                 log.warning("malformed Slack request refused")
                 return web.json_response({"ok": False, "error": "malformed request"}, status=400)
 

@@ -26,6 +26,7 @@ from bot import slack_modals as modals
 from bot.blockkit import render_blocks, replace_lead
 from bot.settings import SlackSettings
 from bot.slack_inbox import InboxSweep, inbox_middleware, processed
+from bot.slack_shape import RefuseMalformed
 from handlers import decide
 from handlers.accounts import account_for_channel
 from handlers.commands import parse_money
@@ -75,6 +76,7 @@ def build_slack_app(scout: Scout, settings: SlackSettings, client: AsyncWebClien
         signing_secret=settings.signing_secret,
         client=client or make_client(settings),
         name="scout",
+        before_authorize=RefuseMalformed(),  # right after the signature check: a 400, never a 500
     )
     _register_commands(app, scout)
     _register_monitoring(app, scout)

@@ -19,6 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from bot.adaptive_cards import card_attachment, drop_reason_inputs, qualify_form, render_card, submitted
 from bot.settings import TeamsSettings
 from bot.teams_delivery import TeamsDigests, with_retries
+from bot.teams_shape import problem as activity_problem
 from handlers import decide
 from handlers.commands import parse_money, run_command
 from handlers.context import Scout
@@ -96,6 +97,13 @@ def add_teams_route(app: web.Application, adapter: CloudAdapter, bot: ActivityHa
             return web.json_response({"error": "unauthorized"}, status=401)
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            malformed = activity_problem(await request.json())
+        except ValueError:  # not JSON (aiohttp's JSONDecodeError and bad encodings are ValueErrors)
+            malformed = "not JSON"
+        if malformed:
+            log.debug("malformed Teams activity: %s", malformed)
+            return web.json_response({"error": "malformed activity"}, status=400)
         try:
             response = await adapter.process(request, bot)
         except (ValueError, KeyError, TypeError, AttributeError):  # unreadable activity JSON
