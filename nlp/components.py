@@ -299,7 +299,7 @@ def _drop_pseudo(cues: list[_Match]) -> list[_Match]:
         if cue[2] == PSEUDO:
             continue
         if cue[2] == MOD and any(
-            n[0] < cue[1] and cue[0] < n[1] and n[1] - n[0] >= cue[1] - cue[0] for n in needs
+            n[0] < cue[1] and cue[0] < n[1] and n[1] - n[0] > cue[1] - cue[0] for n in needs
         ):
             continue
         kept.append(cue)
