@@ -8,8 +8,10 @@ is how Slack itself stores them), so rendered text never holds a raw `<` or `>`.
 
 Slack rejects a whole message when one limit is broken, so the limits are enforced here,
 never left to callers: 50 blocks a message, 3000 characters a section text or text object,
-10 fields of 2000 characters a section, 10 elements a context block, 25 elements an actions
-block, button text 75, value 2000, action_id 255, and 3000 for the notification text.
+10 fields of 2000 characters a section, 10 elements of 2000 a context block, 25 elements an
+actions block, button text 75, value 255 (Slack allows 2000; Scout's values are lead ids and
+message timestamps, and keeps to the stricter figure), action_id 255, and 3000 for the
+notification text. A modal or the App Home holds 100 blocks (bot/slack_modals.py).
 Lengths are counted in UTF-16 code units, which is never less than what Slack counts.
 Trimming cuts the unescaped text (or backs off to before an entity), so `&amp;` is never
 split in half.
@@ -26,11 +28,12 @@ from handlers.views import money
 MAX_BLOCKS = 50
 MAX_TEXT = 3000  # section text, any text object, the top-level fallback
 MAX_FIELD = 2000
+MAX_CONTEXT = 2000  # per context element
 MAX_FIELDS = 10
 MAX_CONTEXT_ELEMENTS = 10
 MAX_ACTIONS = 25
 MAX_BUTTON_TEXT = 75
-MAX_BUTTON_VALUE = 2000
+MAX_BUTTON_VALUE = 255
 MAX_ACTION_ID = 255
 MAX_REPLY_ACTION_BLOCKS = 2
 
@@ -108,6 +111,11 @@ def _plain(raw: str, limit: int) -> str:
     return _prefix(raw, limit - 1).rstrip() + "\u2026"
 
 
+def fit_plain(raw: str, limit: int) -> str:
+    """Plain text (labels, options, titles) within `limit` UTF-16 code units, for modals too."""
+    return _plain(raw, limit)
+
+
 def _oneline(raw: str) -> str:
     return " ".join(raw.split())
 
@@ -148,7 +156,7 @@ def _field_blocks(fields: tuple[Field, ...]) -> list[Block]:
 
 
 def _context_blocks(lines: list[str]) -> list[Block]:
-    elements = [{"type": "mrkdwn", "text": _fit(line)} for line in lines]
+    elements = [{"type": "mrkdwn", "text": _fit(line, MAX_CONTEXT)} for line in lines]
     return [
         {"type": "context", "elements": elements[i : i + MAX_CONTEXT_ELEMENTS]}
         for i in range(0, len(elements), MAX_CONTEXT_ELEMENTS)
@@ -319,7 +327,7 @@ def _groups(reply: Reply) -> list[tuple[list[Block], int]]:
             groups.append((_lead_blocks(item, len(groups)), 1))
 
     add(_title_block(reply.title, reply.kind), _text_block(reply.text))
-    add(*_context_blocks([f":warning: {_clip(w, MAX_TEXT - 20)}" for w in reply.warnings]))
+    add(*_context_blocks([f":warning: {_clip(w, MAX_CONTEXT - 20)}" for w in reply.warnings]))
     add(*_field_blocks(reply.fields))
     add_leads(reply.items)
     for section in reply.sections:
@@ -373,3 +381,18 @@ def render_blocks(reply: Reply) -> dict[str, Any]:
     hidden = sum(len(blocks) for blocks, _ in left)
     note = f"\u2026and {leads} more; see /leads" if leads else f"\u2026and {hidden} more blocks not shown"
     return {"text": _fallback(reply), "blocks": [*body, *_context_blocks([note]), *tail]}
+
+
+MAX_VIEW_BLOCKS = 100  # a modal or the App Home
+OUTCOME_BLOCKS = 2
+
+
+def home_view(home: Reply, outcome: Reply | None = None) -> dict[str, Any]:
+    """The App Home view for views.publish; an action taken there shows its outcome on top (its
+    first blocks, without block ids, which the home's own copy of the lead already uses)."""
+    blocks = render_blocks(home)["blocks"]
+    if outcome is not None:
+        top = [{k: v for k, v in block.items() if k != "block_id"}
+               for block in render_blocks(outcome)["blocks"][:OUTCOME_BLOCKS]]
+        blocks = [*top, {"type": "divider"}, *blocks]
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS] or [_section("Scout")]}

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import slack_modals as modals
-from bot.blockkit import render_blocks, replace_lead
+from bot.blockkit import home_view, render_blocks, replace_lead
 from bot.settings import SlackSettings
 from bot.slack_inbox import InboxSweep, inbox_middleware, processed
 from bot.slack_shape import RefuseMalformed
@@ -434,8 +434,6 @@ def _from_home(body: dict[str, Any]) -> bool:
 
 async def _refresh_home(scout: Scout, client: AsyncWebClient, user: str, outcome: Reply | None = None) -> None:
     """Publish the App Home afresh; an action taken there shows its outcome on top."""
-    blocks = render_blocks(await _run(home, scout, _slack(user)))["blocks"]
-    if outcome is not None:
-        blocks = render_blocks(outcome)["blocks"][:2] + [{"type": "divider"}] + blocks
-    await client.views_publish(user_id=user, view={"type": "home", "blocks": blocks[:100]})
+    view = home_view(await _run(home, scout, _slack(user)), outcome)
+    await client.views_publish(user_id=user, view=view)
 

@@ -14,7 +14,7 @@ from handlers.help import help_reply
 from handlers.leads import leads
 from handlers.pipeline import pipeline
 from handlers.replies import Reply, error
-from handlers.requests import Request
+from handlers.requests import Request, clean_text
 
 _MONEY = re.compile(r"^\$?(\d+(?:\.\d+)?)\s*([kmb]?)$", re.IGNORECASE)
 _SCALE = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
@@ -104,7 +104,7 @@ COMMANDS: dict[str, Callable[[Scout, Request, str], Reply]] = {
 @use_case
 def run_command(scout: Scout, request: Request, line: str) -> Reply:
     """Run one typed command. The leading slash is optional, as in `@Scout flag ...`."""
-    line = line.strip()
+    line = clean_text(line).strip()
     if not line:
         return help_reply(scout)
     word, _, args = line.partition(" ")

@@ -16,7 +16,7 @@ from handlers.errors import Answer, use_case
 from handlers.guards import parse_lead_id, require_lead, require_person
 from handlers.people import may_see
 from handlers.replies import Action, Reply, error
-from handlers.requests import Request
+from handlers.requests import Request, clean_text
 from handlers.views import lead_item, money, own_flag_item
 from store.leads import change_stage, changed_since, credits, last_undoable, record
 from store.tables import OPEN_STAGES, Evidence, Lead, LeadEvent, Rating, Stage
@@ -118,7 +118,7 @@ def qualify(
 def drop(scout: Scout, request: Request, lead_id: str | int | None, reason: str = "") -> Reply:
     """Drop at once, with a reason; Undo brings it back."""
     person = require_person(scout, request)
-    reason = " ".join(reason.split())[:MAX_REASON_CHARS] or "No reason given"
+    reason = " ".join(clean_text(reason).split())[:MAX_REASON_CHARS] or "No reason given"
     with scout.db.session() as session:
         lead = require_lead(scout, session, person, lead_id)
         if lead.stage == Stage.DROPPED:
@@ -131,7 +131,7 @@ def drop(scout: Scout, request: Request, lead_id: str | int | None, reason: str 
 def explain_drop(scout: Scout, request: Request, lead_id: str | int | None, reason: str) -> Reply:
     """Pick the reason for a drop after the fact (Drop takes effect at once)."""
     person = require_person(scout, request)
-    reason = " ".join(reason.split())[:MAX_REASON_CHARS]
+    reason = " ".join(clean_text(reason).split())[:MAX_REASON_CHARS]
     if not reason:
         raise Answer(error("Pick a reason."))
     with scout.db.session() as session:
@@ -174,7 +174,7 @@ def advance(scout: Scout, request: Request, lead_id: str | int | None, stage: st
         lead = require_lead(scout, session, person, lead_id)
         if lead.stage == target:
             raise Answer(error(f"Lead #{lead.id} is already {target.value}."))
-        reason = " ".join(reason.split())[:MAX_REASON_CHARS] or None
+        reason = " ".join(clean_text(reason).split())[:MAX_REASON_CHARS] or None
         change_stage(session, lead, target, actor=person.id, now=scout.now(), reason=reason)
         return _done(scout, session, lead, f"Lead #{lead.id} moved to {target.value} by {person.name}", "")
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.context import Scout
+from handlers.requests import clean_text
 from store.privacy import follow_delete, follow_edit, forget_person, prune_dropped
 
 
 def message_edited(scout: Scout, channel: str | None, ts: str | None, text: str) -> list[int]:
     """A message in Slack was edited: stored copies of it change too. Returns the leads touched."""
+    text = clean_text(text)
     if not channel or not ts or not text.strip():
         return []
     with scout.db.session() as session:

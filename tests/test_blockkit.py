@@ -7,7 +7,6 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_sdk.models.blocks import Block
 
 from bot.blockkit import escape_mrkdwn, render_blocks
 from handlers.replies import (
@@ -23,6 +22,7 @@ from handlers.replies import (
     refused,
     usage,
 )
+from tests.helpers.slack_limits import assert_element, assert_message, assert_view
 
 EVIL = "<!channel> <@U123> <http://evil|click> & co"
 ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
@@ -75,42 +75,7 @@ def buttons(out: dict) -> list[dict]:
 
 
 def assert_within_slack_limits(out: dict) -> None:
-    blocks = out["blocks"]
-    assert len(blocks) <= 50
-    assert size(out["text"]) <= 3000
-    for block in blocks:
-        Block.parse(block).validate_json()  # slack_sdk's own checks, on top of ours
-        kind = block["type"]
-        assert kind in {"section", "context", "actions", "header", "divider"}
-        if kind == "section":
-            assert "text" in block or "fields" in block
-            if "text" in block:
-                assert block["text"]["type"] == "mrkdwn"
-                assert 0 < size(block["text"]["text"]) <= 3000 and block["text"]["text"].strip()
-            fields = block.get("fields", [])
-            assert len(fields) <= 10
-            for f in fields:
-                assert 0 < size(f["text"]) <= 2000 and f["text"].strip()
-        elif kind == "header":
-            assert 0 < size(block["text"]["text"]) <= 150
-        elif kind == "context":
-            assert 1 <= len(block["elements"]) <= 10
-            assert all(0 < size(e["text"]) <= 3000 for e in block["elements"])
-        elif kind == "actions":
-            elements = block["elements"]
-            assert 1 <= len(elements) <= 25
-            ids = [e["action_id"] for e in elements]
-            assert len(ids) == len(set(ids)), "action_id must be unique within its block"
-            for e in elements:
-                assert e["type"] == "button" and e["text"]["type"] == "plain_text"
-                assert 0 < size(e["text"]["text"]) <= 75
-                assert 0 < size(e["action_id"]) <= 255
-                assert size(e.get("value", "")) <= 2000
-                assert e.get("style", "primary") in {"primary", "danger"}
-    for text in mrkdwn_texts(out):
-        assert "<" not in text and ">" not in text, text
-        assert not ENTITY.search(text), f"raw or split entity in {text!r}"
-    json.dumps(out)
+    assert_message(out)
 
 
 # -- escaping --------------------------------------------------------------------------------
@@ -222,7 +187,7 @@ def test_oversized_button_parts_are_cut_to_slacks_limits():
     out = render_blocks(Reply(title="x", actions=(action,)))
     (button,) = buttons(out)
     assert len(button["text"]["text"]) == 75 and button["text"]["text"].endswith("…")
-    assert len(button["value"]) == 2000
+    assert len(button["value"]) == 255
     assert len(button["action_id"]) <= 255 and button["action_id"].startswith("scout_flag_message_")
     assert_within_slack_limits(out)
 
@@ -429,3 +394,87 @@ def test_any_text_anywhere_is_escaped_and_fits(text):
     out = render_blocks(reply)
     assert_within_slack_limits(out)
     assert [b["text"]["text"] for b in buttons(out)] == ["Qualify", "Drop", "Snooze"]
+
+
+# -- every renderer, against the one validator ---------------------------------------------------
+
+
+def _firm_with(names: list[str]):
+    """The test firm with extra accounts and services whose names are any text."""
+    from handlers.config import parse_config
+    from tests.firm import FIRM
+
+    extra_accounts = [{"id": f"a{i}", "name": f"{name} ({i})", "lead": "lee"} for i, name in enumerate(names)]
+    extra_services = [{"id": f"s{i}", "name": name or f"S{i}", "practice": "X", "terms": [f"term{i}"]}
+                      for i, name in enumerate(names)]
+    return parse_config({**FIRM, "accounts": [*FIRM["accounts"], *extra_accounts],
+                         "services": [*FIRM["services"], *extra_services]})
+
+
+METADATA = st.dictionaries(st.sampled_from(["response_url", "channel", "ts", "home", "ephemeral"]),
+                           st.one_of(st.text(max_size=2000), st.booleans(), st.none()), max_size=5)
+RATING = st.sampled_from([None, "High", "Medium", "Low", "junk"])
+LEAD_ID = st.integers(0, 10**12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lead_id=LEAD_ID, fit=RATING, position=RATING, metadata=METADATA)
+def test_the_qualify_modal_always_fits(lead_id, fit, position, metadata):
+    from bot.slack_modals import qualify_modal
+
+    view = qualify_modal(lead_id, {"client_fit": fit, "competitive_position": position}, metadata)
+    assert_view(view)
+    assert json.loads(view["private_metadata"])["lead_id"] == lead_id
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=ANY, guess=st.one_of(SHORT, TEXT), names=st.lists(SHORT, max_size=120), metadata=METADATA)
+def test_the_flag_modal_always_fits(text, guess, names, metadata):
+    from bot.slack_modals import flag_modal
+
+    config = _firm_with(names)
+    assert_view(flag_modal(config, text, "acme", guess, metadata))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lead_id=LEAD_ID, names=st.lists(SHORT, max_size=120), metadata=METADATA, data=st.data())
+def test_the_services_modal_always_fits(lead_id, names, metadata, data):
+    from bot.slack_modals import services_modal
+
+    config = _firm_with(names)
+    current = data.draw(st.lists(st.sampled_from([s.id for s in config.services]), max_size=5))
+    assert_view(services_modal(config, lead_id, current, metadata))
+
+
+def test_the_drop_reason_picker_fits():
+    from bot.slack_modals import drop_reason_picker
+
+    assert_element(drop_reason_picker(10**12))
+
+
+def test_a_40000_character_message_prefills_the_flag_modal_trimmed_to_3000():
+    from bot.slack_modals import flag_modal
+
+    view = flag_modal(_firm_with([]), "x" * 40_000, None, "", {"channel": "C1", "ts": "1.2"})
+    assert len(view["blocks"][1]["element"]["initial_value"]) == 3000
+    assert_view(view)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(reply=replies(), outcome=replies(), picker=st.booleans())
+def test_replacing_a_lead_in_any_message_keeps_it_within_limits(reply, outcome, picker):
+    from bot.blockkit import replace_lead
+    from bot.slack_modals import drop_reason_picker
+
+    blocks = render_blocks(reply)["blocks"]
+    replaced = replace_lead(blocks, outcome, drop_reason_picker(1) if picker else None)
+    if replaced is not None:
+        assert_message({"text": "x", "blocks": replaced})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(home=replies(), outcome=st.none() | replies())
+def test_the_app_home_with_an_outcome_on_top_fits_a_home_view(home, outcome):
+    from bot.blockkit import home_view
+
+    assert_view(home_view(home, outcome))

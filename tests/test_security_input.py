@@ -160,3 +160,97 @@ async def test_any_json_in_an_activity_is_never_a_5xx(teams, fields):
     activity = {**teams.activity("29:dan", "help", channel=None, mention=False), **fields}
     resp = await teams.post(activity)
     assert resp.status < 500, (fields, resp.status)
+
+
+# -- what people type, end to end ----------------------------------------------------------------
+
+INJECTION = "<!channel> <@ULEE> <http://evil|click> <at>Everyone</at> **now** [x](http://evil)"
+CARD_JSON = json.dumps({"type": "AdaptiveCard", "body": [{"type": "Input.Text", "id": "password"}],
+                        "actions": [{"type": "Action.OpenUrl", "url": "http://evil"}]})
+SQL = "they want tax planning'); DROP TABLE lead; -- \" OR 1=1; SELECT * FROM evidence WHERE '1'='1"
+
+
+def _slack_payloads(fake) -> list[tuple[str, dict]]:
+    return [(c.method, c.params) for c in fake.calls
+            if c.method.startswith(("chat.post", "chat.update", "response_url", "views."))]
+
+
+def _assert_all_slack_payloads_valid(fake) -> None:
+    from tests.helpers.slack_limits import assert_message, assert_view
+
+    payloads = _slack_payloads(fake)
+    assert payloads
+    for method, params in payloads:
+        if method.startswith("views."):
+            assert_view(params["view"])
+        elif params.get("blocks"):
+            assert_message({"text": params.get("text", ""), "blocks": params["blocks"]})
+
+
+def _stored(scout) -> list[str]:
+    return [lead.text for lead in _leads(scout)]
+
+
+async def test_a_40000_character_remark_is_stored_in_full_and_the_reply_trimmed_with_a_note(slack, scout):
+    remark = ("they want tax planning & <!here> " * 1300)[:40_000]
+    await slack.command("UDAN", "/flag", f"acme {remark}")
+    (reply,) = await slack.fake.wait_for("response_url:1")
+    assert _stored(scout) == [remark.strip()]
+    assert "(trimmed)" in json.dumps(reply.params["blocks"])
+    assert "Your remark was over" not in json.dumps(reply.params)
+    _assert_all_slack_payloads_valid(slack.fake)
+
+
+async def test_a_remark_over_the_limit_keeps_its_first_40000_characters_and_says_so(slack, scout):
+    from handlers.flag import MAX_REMARK_CHARS
+
+    remark = "they want help with tax planning " + "x" * MAX_REMARK_CHARS
+    await slack.command("UDAN", "/flag", f"acme {remark}")
+    (reply,) = await slack.fake.wait_for("response_url:1")
+    assert _stored(scout) == [remark[:MAX_REMARK_CHARS]]
+    assert "Your remark was over 40,000 characters; I kept the first part." in json.dumps(reply.params)
+    _assert_all_slack_payloads_valid(slack.fake)
+
+
+async def test_markup_and_sql_in_a_slack_remark_ping_nobody_and_are_stored_verbatim(slack, scout):
+    remark = f"{SQL} {INJECTION}"
+    await slack.command("UDAN", "/flag", f"acme {remark}")
+    await slack.fake.wait_for("response_url:1")
+    await slack.event({"type": "app_home_opened", "user": "ULEE", "tab": "home"}, "EvHomeSql")
+    await slack.fake.wait_for("views.publish")
+    assert _stored(scout) == [remark]
+    dumped = json.dumps(_slack_payloads(slack.fake))
+    for raw in ("<!channel>", "<@ULEE>", "<http://evil|click>"):
+        assert raw not in dumped
+    _assert_all_slack_payloads_valid(slack.fake)
+
+
+async def test_markup_card_json_and_sql_in_a_teams_remark_stay_text_and_are_stored_verbatim(teams, scout):
+    from bot.adaptive_cards import MAX_CARD_BYTES
+
+    remark = f"{SQL} {INJECTION} {CARD_JSON}"
+    await teams.say("29:dan", f"flag acme {remark}", channel=None, mention=False)
+    await teams.say("29:lee", "leads", channel=None, mention=False)
+    _, listed = await teams.connector.wait_for("reply", 2)
+    assert _stored(scout) == [remark]
+    card = listed.card
+    nodes = json.dumps(card)
+    assert "<at>" not in nodes and "[x](http://evil)" not in nodes
+    assert '"type": "Input.Text"' not in nodes and '"type": "Action.OpenUrl"' not in nodes
+    assert len(json.dumps(listed.body).encode()) < MAX_CARD_BYTES + 2_000
+
+
+async def test_unicode_and_control_characters_round_trip_through_both_endpoints(slack, teams, scout):
+    """Everything is stored as typed, except what no backend can store: NUL (PostgreSQL text
+    refuses it) is dropped, and a lone surrogate (valid JSON, not UTF-8) becomes U+FFFD."""
+    remark = "they want tax planning \u0000\u0007\u202e\u200b\ufeff \U0001f600 e\u0301 \ud7ff \t\r ok"
+    await slack.command("UDAN", "/flag", f"acme {remark}")
+    await slack.fake.wait_for("response_url:1")
+    await teams.say("29:olga", "flag globex they want a pen test \u202e\u0000\U0001f600 \ud83d end", channel=None,
+                    mention=False)
+    await teams.connector.wait_for("reply")
+    await slack.command("ULEE", "/flag", "acme \u0000")
+    await slack.fake.wait_for("response_url:1", 2)
+    assert _stored(scout) == [remark.replace("\u0000", "").strip(),
+                              "they want a pen test \u202e\U0001f600 \ufffd end"]
+    _assert_all_slack_payloads_valid(slack.fake)
