@@ -25,7 +25,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot import slack_modals as modals
 from bot.blockkit import home_view, render_blocks, replace_lead
 from bot.settings import SlackSettings
-from bot.slack_inbox import InboxSweep, inbox_middleware, processed
+from bot.slack_inbox import InboxSweep, inbox_middleware, processed, release
 from bot.slack_shape import RefuseMalformed
 from handlers import decide
 from handlers.accounts import account_for_channel
@@ -89,10 +89,10 @@ def build_slack_app(scout: Scout, settings: SlackSettings, client: AsyncWebClien
 def _register_commands(app: AsyncApp, scout: Scout) -> None:
     # Bolt fills listener arguments by name, so each listener closes over its handler.
     def command_listener(handler: Callable[[Scout, Request], Reply]):  # noqa: ANN202
-        async def listener(ack, command, respond) -> None:  # noqa: ANN001
+        async def listener(ack, command, respond, context) -> None:  # noqa: ANN001
             await ack()
-            request = _slack(command["user_id"], command.get("text", ""), command.get("channel_id"))
-            reply = await _run(handler, scout, request)
+            reply = await _command(scout, handler, command)
+            await release(scout, context)  # a /flag is in the inbox until its remark is stored
             await _respond_retrying(command.get("response_url"), respond, response_type="ephemeral",
                                     **render_blocks(reply))
 
@@ -102,11 +102,17 @@ def _register_commands(app: AsyncApp, scout: Scout) -> None:
     app.command("/pipeline")(command_listener(pipeline))
 
 
+async def _command(scout: Scout, handler: Callable[[Scout, Request], Reply], command: dict[str, Any]) -> Reply:
+    request = _slack(command["user_id"], command.get("text", ""), command.get("channel_id"))
+    return await _run(handler, scout, request)
+
+
 async def _respond_retrying(response_url: str | None, respond, **message: Any) -> None:  # noqa: ANN001
     """Answer on the response_url, retrying Slack's 5xx, 429s and dropped connections with
     backoff (0.5 s doubling); what the command stored stays stored if the answer never lands."""
     if not response_url:
-        await respond(**message)
+        if respond is not None:
+            await respond(**message)
         return
     webhook = AsyncWebhookClient(response_url, retry_handlers=[
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
@@ -170,6 +176,11 @@ def inbox_sweep(scout: Scout, app: AsyncApp) -> InboxSweep:
     """For `scout serve`: process the message events a crashed process left in the inbox."""
 
     async def process(body: dict[str, Any]) -> None:
+        if body.get("command") == "/flag":  # answered on its response_url, valid for 30 minutes
+            reply = await _command(scout, flag, body)
+            await _respond_retrying(body.get("response_url"), None, response_type="ephemeral",
+                                    **render_blocks(reply))
+            return
         event = body.get("event") or {}
         subtype = event.get("subtype")
         if subtype == "message_changed":

@@ -1,13 +1,14 @@
 """Slack events persisted before the ack: a Bolt middleware writes each message event Scout
-acts on to the inbox (with its first sighting, so Slack's retries are acked and dropped),
+acts on, and each /flag command, to the inbox (with its first sighting, so Slack's retries are acked and dropped),
 the listener deletes the row when it is done, and a sweep in `scout serve` processes the rows
 a crashed process left behind. With the database away the event is not acked (503), so Slack
-itself retries it later."""
+itself retries it later; a /flag command goes on, and its remark to the spool."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -25,13 +26,17 @@ PLATFORM = "slack"
 # A row untouched this long belongs to a process that died (processing takes seconds).
 STALE_AFTER = timedelta(minutes=2)
 ACTED_ON = (None, "message_changed", "message_deleted")
+COMMAND_PREFIX = "slack:command:"
 ACK_WAIT_MS = 1500  # then 503 inside Slack's 3 s, rather than an ack Slack has given up on
 
 Process = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def inbox_key(body: dict[str, Any]) -> str | None:
-    """The dedupe and inbox key of an event Scout acts on; None for everything else."""
+    """The dedupe and inbox key of an event Scout acts on, or of a /flag command (Slack never
+    resends a command, so its key is only unique); None for everything else."""
+    if body.get("command") == "/flag":
+        return f"{COMMAND_PREFIX}{uuid.uuid4().hex}"
     if body.get("type") != "event_callback":
         return None
     event = body.get("event") or {}
@@ -52,6 +57,8 @@ def inbox_middleware(scout: Scout) -> Callable[..., Awaitable[BoltResponse | Non
         try:
             fresh = await asyncio.to_thread(_receive, scout, key, body)
         except Unavailable:
+            if key.startswith(COMMAND_PREFIX):  # the /flag path spools it and answers politely
+                return await next()
             log.warning("database unavailable: Slack event %s not acknowledged, Slack will retry it", key)
             return BoltResponse(status=503, body="")
         if not fresh:  # Slack's retry of an event already stored: ack it and do nothing
@@ -65,6 +72,8 @@ def inbox_middleware(scout: Scout) -> Callable[..., Awaitable[BoltResponse | Non
 def _monitored(scout: Scout, body: dict[str, Any]) -> bool:
     """A new message matters only in a channel Scout listens in: the others are not stored,
     even for a moment. Edits and deletes always matter (the message may be a flagged one)."""
+    if body.get("command"):
+        return True
     event = body.get("event") or {}
     if event.get("subtype") is not None:
         return True
@@ -74,7 +83,7 @@ def _monitored(scout: Scout, body: dict[str, Any]) -> bool:
 
 def _receive(scout: Scout, key: str, body: dict[str, Any]) -> bool:
     with scout.db.session(wait_ms=ACK_WAIT_MS) as session:
-        return receive(session, key, PLATFORM, body, scout.now())
+        return receive(session, key, PLATFORM, body, scout.now(), dedupe=not key.startswith(COMMAND_PREFIX))
 
 
 async def processed(scout: Scout, context: AsyncBoltContext | dict[str, Any], work: Awaitable[None]) -> None:
@@ -93,6 +102,16 @@ async def _done(scout: Scout, context: AsyncBoltContext | dict[str, Any]) -> Non
     key = context.get("inbox_key")
     if key:
         await asyncio.to_thread(_finish, scout, key)
+
+
+async def release(scout: Scout, context: AsyncBoltContext | dict[str, Any]) -> None:
+    """The command's work is stored: its row goes before the answer is sent, so a crash from
+    here on can lose the answer but never files the remark twice. With the database gone
+    meanwhile the row stays (logged), and a sweep adds the remark to the same lead later."""
+    try:
+        await _done(scout, context)
+    except Unavailable:
+        log.warning("database unavailable: inbox row %s left for the sweep", context.get("inbox_key"))
 
 
 def _finish(scout: Scout, key: str) -> None:

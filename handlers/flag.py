@@ -65,7 +65,7 @@ def capture(
     tags = scout.tagger.tag(remark, account, flagged=True)  # in memory: works with the store down
     now = scout.now()
     try:
-        with scout.db.session(wait_ms=FLAG_WAIT_MS) as session:
+        with scout.db.session(wait_ms=FLAG_WAIT_MS, fail_fast=True) as session:
             lead, added = file_remark(
                 session, account=account.id, person=person.id, remark=remark, tags=tags,
                 source=request.source, now=now, channel=request.channel,

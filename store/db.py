@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -16,9 +17,18 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # path to spool the remark and still answer inside Slack's 3 s.
 PG_CONNECT_TIMEOUT_S = 2
 
+# After a bounded session found the store away, fail-fast ones fail at once for this long
+# instead of each waiting out its bound again (a /flag after its inbox row, a burst of flags).
+FAIL_FAST_S = 5.0
+
+
+class StoreAway(Exception):
+    """A bounded session refused without trying: one just like it failed moments ago."""
+
+
 # What "the store cannot take this now" looks like, whatever the backend: PostgreSQL down or
 # unreachable, SQLite locked by another writer past the wait, the pool exhausted.
-Unavailable = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+Unavailable = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, StoreAway)
 
 
 def database_url(environ: dict[str, str] | None = None) -> str:
@@ -58,6 +68,7 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._away_since: float | None = None  # monotonic time a bounded session last failed
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -68,12 +79,30 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self, wait_ms: int | None = None) -> Iterator[Session]:
+    def session(self, wait_ms: int | None = None, fail_fast: bool = False) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back if it raises.
 
         `wait_ms` bounds how long it waits for locks and statements (SQLite's busy timeout,
         PostgreSQL's lock and statement timeouts), for paths that must answer quickly and
-        have somewhere else to put the write (the /flag spool)."""
+        have somewhere else to put the write (the /flag spool). With `fail_fast` it fails at
+        once (StoreAway) for FAIL_FAST_S after a bounded session found the store away."""
+        if wait_ms is None:
+            with self._session(None) as session:
+                yield session
+            return
+        away = self._away_since
+        if fail_fast and away is not None and time.monotonic() - away < FAIL_FAST_S:
+            raise StoreAway("the database did not answer moments ago")
+        try:
+            with self._session(wait_ms) as session:
+                yield session
+        except Unavailable:
+            self._away_since = time.monotonic()
+            raise
+        self._away_since = None
+
+    @contextmanager
+    def _session(self, wait_ms: int | None) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
             raw = None
             try:

@@ -17,9 +17,11 @@ from store.tables import InboxEvent
 MAX_ATTEMPTS = 5
 
 
-def receive(session: Session, key: str, platform: str, payload: dict[str, Any], now: datetime) -> bool:
-    """Record a new event for processing; False when it was already seen (a retry)."""
-    if not first_sighting(session, key, now):
+def receive(session: Session, key: str, platform: str, payload: dict[str, Any], now: datetime,
+            dedupe: bool = True) -> bool:
+    """Record a new event for processing; False when it was already seen (a retry). Without
+    `dedupe` (a slash command, which Slack never resends) no sighting is recorded."""
+    if dedupe and not first_sighting(session, key, now):
         return False
     session.add(InboxEvent(key=key[:160], platform=platform, payload=payload, received_at=now, claimed_at=now))
     session.flush()

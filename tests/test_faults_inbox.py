@@ -154,3 +154,46 @@ async def test_a_message_in_a_channel_scout_does_not_listen_in_is_never_stored(a
     assert [row.id for row in _rows(scout, SeenEvent)] == ["slack:EvLOUD"]
     assert _rows(scout, InboxEvent) == []
     assert [lead.account for lead in _leads(scout)] == ["globex"]
+
+
+async def test_a_flag_command_leaves_nothing_in_the_inbox_once_answered(aiohttp_server, scout, fake):
+    async with ClientSession() as http:
+        _, slack = await _server(aiohttp_server, scout, fake, http)
+        await slack.command("UDAN", "/flag", "acme they want help with tax planning")
+        await slack.command("UDAN", "/flag", "globex want a pen test")  # the same trigger_id: not a retry
+        await fake.wait_for("response_url:1", 2)
+    assert _rows(scout, InboxEvent) == []
+    assert _rows(scout, SeenEvent) == []  # Slack never resends a command: nothing to dedupe
+    assert sorted(lead.account for lead in _leads(scout)) == ["acme", "globex"]
+
+
+async def test_a_flag_acked_by_a_process_that_then_died_is_filed_and_answered_after_restart(
+        aiohttp_server, scout, fake, clock, monkeypatch):
+    hung = asyncio.Event()
+
+    async def dies(*_args):  # noqa: ANN002, ANN202
+        hung.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(slack_app, "_run", dies)
+    async with ClientSession() as http:
+        _, crashed = await _server(aiohttp_server, scout, fake, http)
+        assert (await crashed.command("UDAN", "/flag", "acme they want help with tax planning")).status == 200
+        await asyncio.wait_for(hung.wait(), 10)
+    (row,) = _rows(scout, InboxEvent)
+    assert row.key.startswith("slack:command:")
+    assert (row.payload["command"], row.payload["user_id"]) == ("/flag", "UDAN")
+    assert fake.named("response_url:1") == [] and _leads(scout) == []
+
+    monkeypatch.undo()
+    async with ClientSession() as http:
+        app, _ = await _server(aiohttp_server, scout, fake, http)
+        clock.advance(minutes=3)
+        assert await inbox_sweep(scout, app)() == 1
+        (answer,) = fake.named("response_url:1")
+        clock.advance(minutes=3)
+        assert await inbox_sweep(scout, app)() == 0
+    assert answer.params["text"].startswith("Lead #1 flagged on Acme Corp")
+    (lead,) = _leads(scout)
+    assert (lead.account, lead.flagged_by, lead.text) == ("acme", "dan", "they want help with tax planning")
+    assert _rows(scout, InboxEvent) == []
