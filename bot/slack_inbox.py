@@ -82,7 +82,7 @@ def _monitored(scout: Scout, body: dict[str, Any]) -> bool:
 
 
 def _receive(scout: Scout, key: str, body: dict[str, Any]) -> bool:
-    with scout.db.session(wait_ms=ACK_WAIT_MS) as session:
+    with scout.db.session(wait_ms=ACK_WAIT_MS, fail_fast=True) as session:
         return receive(session, key, PLATFORM, body, scout.now(), dedupe=not key.startswith(COMMAND_PREFIX))
 
 

@@ -69,6 +69,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._away_since: float | None = None  # monotonic time a bounded session last failed
+        self.fail_fast_s = FAIL_FAST_S
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -85,13 +86,13 @@ class Database:
         `wait_ms` bounds how long it waits for locks and statements (SQLite's busy timeout,
         PostgreSQL's lock and statement timeouts), for paths that must answer quickly and
         have somewhere else to put the write (the /flag spool). With `fail_fast` it fails at
-        once (StoreAway) for FAIL_FAST_S after a bounded session found the store away."""
+        once (StoreAway) for `fail_fast_s` after a bounded session found the store away."""
         if wait_ms is None:
             with self._session(None) as session:
                 yield session
             return
         away = self._away_since
-        if fail_fast and away is not None and time.monotonic() - away < FAIL_FAST_S:
+        if fail_fast and away is not None and time.monotonic() - away < self.fail_fast_s:
             raise StoreAway("the database did not answer moments ago")
         try:
             with self._session(wait_ms) as session:
