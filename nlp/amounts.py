@@ -92,6 +92,18 @@ def _may_have_date(text: str) -> bool:
     return not words.isdisjoint(_DATE_ENDING) and any(end in lower for end in _DATE_ENDS)
 
 
+def may_start_date(word: str) -> bool:
+    """Whether a word (a token's text) holds a run of letters and digits that could start a
+    date: the test of _may_have_date, word by word. As a lexeme flag it lets the tagger skip
+    find_dates on remarks where no token passes (most of them)."""
+    for run in _RUN.findall(word.lower()):
+        if run in _DATE_MONTHS or run in _DATE_DEICTIC or run in _DATE_ENDING or run.startswith(_DATE_STARTS):
+            return True
+        if run.startswith("fy"):
+            return True
+    return False
+
+
 def find_dates(text: str) -> list[str]:
     """Date expressions as written; "may" only counts with a preposition before it."""
     found: list[str] = []

@@ -31,6 +31,10 @@ NEED, PAIN, EXPAND, MOD = "NEED", "PAIN", "EXPAND", "MOD"
 PSEUDO, NOT_SERVICE = "PSEUDO", "NOT_SERVICE"
 SERVICE_MENTIONS = (TERM, TOPIC, NEED_PHRASE)
 MENTIONS = (*SERVICE_MENTIONS, TRIGGER, NOT_SERVICE)
+# The matches of the span ruler and the trigger patterns as plain (start, end, label, id)
+# tuples, kept beside doc.spans so the context pass reads them without making Span objects.
+MATCHES_KEY = "scout_matches"
+_MENTIONS_DATA = ("._.", "scout_mentions", None, None)  # where doc._.scout_mentions lives
 
 if not Doc.has_extension("scout_mentions"):
     Doc.set_extension("scout_mentions", default=None)
@@ -46,7 +50,7 @@ class ScoutNorms:
 
     def add(self, table: dict[str, str]) -> None:
         self.table.update(table)
-        apply_norms(self.nlp.vocab, table)
+        apply_norms(self.nlp.vocab, self.table)
 
     def __call__(self, doc: Doc) -> Doc:
         return doc  # the work is done once, on the lexemes
@@ -91,6 +95,32 @@ class ScoutSpanRuler(SpanRuler):
             if start != end
         }
         return sorted(spans)
+
+    def __call__(self, doc: Doc) -> Doc:
+        """The phrase matches as doc.spans[key] (sorted and unique, as SpanRuler sets them)
+        and as plain tuples in doc.user_data; a remark with no match gets neither."""
+        if len(self.matcher) or not self.overwrite or self.spans_filter is not None or self.annotate_ents:
+            doc = super().__call__(doc)
+            doc.user_data[MATCHES_KEY] = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.key, [])]
+            return doc
+        self._require_patterns()
+        found = self.phrase_matcher(doc)
+        if not found:
+            doc.user_data[MATCHES_KEY] = []
+            return doc
+        label_ids = self._match_label_id_map
+        strings = doc.vocab.strings
+        keyed = {}
+        for match_id, start, end in found:
+            if start != end and (start, end, match_id) not in keyed:
+                ids = label_ids[match_id]
+                label, span_id = ids["label"], ids["id"]
+                # Span order: start, end, then label and id hashes.
+                keyed[(start, end, match_id)] = (start, end, strings[label], 0, strings[span_id], label, span_id)
+        ordered = sorted(keyed.values())
+        doc.spans[self.key] = [Span(doc, k[0], k[1], label=k[5], span_id=k[6]) for k in ordered]
+        doc.user_data[MATCHES_KEY] = [(k[0], k[1], k[5], k[6]) for k in ordered]
+        return doc
 
 
 @Language.factory(
@@ -151,34 +181,45 @@ class Mention:
     modifiers: list[tuple[str, str]] = field(default_factory=list)  # (kind, cue text)
 
 
-def _has_newline(text: str) -> bool:
-    return "\n" in text
+class _WordsFlag:
+    """A lexeme flag getter: is the lowercased word one of `words`, or (with `newline`) does
+    it hold a line break? Equal getters share one flag bit."""
+
+    def __init__(self, words: frozenset[str], newline: bool = False) -> None:
+        self.words = words
+        self.newline = newline
+
+    def __call__(self, text: str) -> bool:
+        return (self.newline and "\n" in text) or text.lower() in self.words
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _WordsFlag) and (other.words, other.newline) == (self.words, self.newline)
+
+    def __hash__(self) -> int:
+        return hash((self.words, self.newline))
 
 
-def _newline_flag(vocab: Vocab) -> int:
-    """The vocab's lexeme flag for a line break in the text, added once, on a user flag bit
-    (FLAG19..FLAG63; add_flag's own choice would be the deprecated IS_OOV bit)."""
+def lexeme_flag(vocab: Vocab, getter: Any) -> int:
+    """The vocab's flag for `getter`, added once, on a user flag bit (FLAG19..FLAG63;
+    add_flag's own choice would be the deprecated IS_OOV bit). A flag is set once per word
+    type, when its lexeme is made (add_flag sets it on the lexemes that exist already), so
+    reading it from doc.to_array costs no Python per token."""
     getters = vocab.lex_attr_getters
-    for attr, getter in getters.items():
-        if getter is _has_newline:
+    for attr, known in getters.items():
+        if isinstance(attr, int) and FLAG19 <= attr < 64 and known == getter:
             return attr
     free = next(bit for bit in range(FLAG19, 64) if bit not in getters)
-    return vocab.add_flag(_has_newline, flag_id=free)
+    return vocab.add_flag(getter, flag_id=free)
 
 
-def _clauses(doc: Doc, terminators: frozenset[int], newline_flag: int) -> list[int]:
-    """Clause number of each token; terminators (LOWER hashes) and tokens holding a line
-    break start a new clause. Read from the doc's arrays, so no Token objects are made."""
-    out, current = [], 0
-    for lower, newline in doc.to_array([LOWER, newline_flag]).tolist():
-        if newline or lower in terminators:
-            current += 1
-        out.append(current)
-    return out
+def _clauses(doc: Doc, boundary_flag: int) -> list[int]:
+    """Clause number of each token; a terminator or a token holding a line break starts a
+    new clause. One array read and a running sum: no Token objects are made."""
+    return doc.to_array(boundary_flag).cumsum().tolist()
 
 
-# A span ruler match as the context pass reads it: (start, end, label, span).
-_Match = tuple[int, int, str, Span]
+# A match as the context pass reads it: (start, end, label, pattern id).
+_Match = tuple[int, int, str, str]
 
 
 def _drop_contained(spans: list[_Match]) -> list[_Match]:
@@ -212,20 +253,22 @@ class ScoutContext:
         self.name = name
         self.terminators = frozenset(t.lower() for t in terminators)
         strings = nlp.vocab.strings
-        self._terminator_ids = frozenset(strings.add(t) for t in self.terminators)
         self.closers = closers or {}
         self.not_after = not_after or {}
         self._closer_ids = {k: frozenset(strings.add(w.lower()) for w in ws) for k, ws in self.closers.items()}
         self._not_after_ids = {k: frozenset(strings.add(w.lower()) for w in ws) for k, ws in self.not_after.items()}
-        # A lexeme flag, set once per word type: does its text hold a line break?
-        self._newline_flag = _newline_flag(nlp.vocab)
+        # A lexeme flag, set once per word type: is it a terminator or does it hold a line break?
+        self._boundary_flag = lexeme_flag(nlp.vocab, _WordsFlag(self.terminators, newline=True))
+        self._scopes: dict[str, tuple[str, str, int]] = {}
 
     def __call__(self, doc: Doc) -> Doc:
-        group = doc.spans.get(SPANS_KEY)
-        if not group:
-            doc._.scout_mentions = []
+        matches = doc.user_data.get(MATCHES_KEY)
+        if matches is None:  # a doc the span ruler did not see: read its spans
+            matches = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(SPANS_KEY, [])]
+        if not matches:
+            doc.user_data[_MENTIONS_DATA] = []
             return doc
-        spans = [(s.start, s.end, s.label_, s) for s in group]
+        spans = matches
         # Longest match wins among services ("security audit" is not also "audit"; "audit
         # committee" names no service at all), and among triggers; a trigger and a service
         # may share words.
@@ -233,18 +276,21 @@ class ScoutContext:
         mentions = [m for m in mentions if m[2] != NOT_SERVICE]
         mentions += _drop_contained([s for s in spans if s[2] == TRIGGER])
         if not mentions:
-            doc._.scout_mentions = []
+            doc.user_data[_MENTIONS_DATA] = []
             return doc
-        clause = _clauses(doc, self._terminator_ids, self._newline_flag)
+        clause = _clauses(doc, self._boundary_flag)
         cues = _drop_pseudo(_drop_contained([s for s in spans if s[2] not in MENTIONS]))
-        lowers = doc.to_array(LOWER).tolist() if self._closer_ids or self._not_after_ids else []
-        cues_at = [(*cue, clause[cue[0]], _cue_scope(cue)) for cue in cues]
-        cues_at = [c for c in cues_at if not self._cancelled(c, clause, lowers)]
+        cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
+        kinds = {c[5][0] for c in cues_at if c[2] == MOD}
+        needs_words = any(k in self._closer_ids or k in self._not_after_ids for k in kinds)
+        lowers = doc.to_array(LOWER).tolist() if needs_words else []
+        if needs_words:
+            cues_at = [c for c in cues_at if not self._cancelled(c, clause, lowers)]
         result = []
-        for start, end, label, span in mentions:
+        for start, end, label, span_id in mentions:
             here = clause[start]
-            mention = Mention(label, span.id_, start, end, span.text, here)
-            for cue_start, cue_end, cue_label, cue, cue_clause, scope in cues_at:
+            mention = Mention(label, span_id, start, end, doc[start:end].text, here)
+            for cue_start, cue_end, cue_label, _cue_id, cue_clause, scope in cues_at:
                 if cue_clause != here:
                     continue
                 overlaps = cue_start < end and cue_end > start
@@ -261,10 +307,20 @@ class ScoutContext:
                 elif cue_label == MOD and (overlaps or _in_scope(scope, cue_start, cue_end, start, end)) and not (
                     self._closed(scope[0], cue_start, cue_end, start, end, lowers)
                 ):
-                    mention.modifiers.append((scope[0], cue.text))
+                    mention.modifiers.append((scope[0], doc[cue_start:cue_end].text))
             result.append(mention)
-        doc._.scout_mentions = result
+        doc.user_data[_MENTIONS_DATA] = result
         return doc
+
+    def _scope(self, cue: tuple) -> tuple[str, str, int]:
+        """(kind, direction, scope) of a cue, parsed once per pattern id."""
+        if cue[2] != MOD:
+            return ("", "", 0)
+        scope = self._scopes.get(cue[3])
+        if scope is None:
+            kind, direction, width = cue[3].split(":")
+            scope = self._scopes[cue[3]] = (kind, direction, int(width))
+        return scope
 
     def _cancelled(self, cue: tuple, clause: list[int], lowers: list[int]) -> bool:
         """A modifier cue right after one of its `not_after` words, in the same clause."""
@@ -304,14 +360,6 @@ def _drop_pseudo(cues: list[_Match]) -> list[_Match]:
             continue
         kept.append(cue)
     return kept
-
-
-def _cue_scope(cue: _Match) -> tuple[str, str, int]:
-    """(kind, direction, scope) of a modifier cue, from its pattern id "kind:direction:scope"."""
-    if cue[2] != MOD:
-        return ("", "", 0)
-    kind, direction, scope_text = cue[3].id_.split(":")
-    return (kind, direction, int(scope_text))
 
 
 def _in_scope(scope: tuple[str, str, int], cue_start: int, cue_end: int, start: int, end: int) -> bool:
@@ -358,6 +406,10 @@ class TriggerPatterns:
         self._by_anchor: dict[int, list[int]] = {}  # first-word hash -> patterns it can start
         self._unanchored: list[int] = []  # patterns with no first word: they need a number
         strings = nlp.vocab.strings
+        first_words = {w.lower() for ps in patterns.values() for p in ps for w in _lower_values(p[0])}
+        # One lexeme flag for every first word: a remark without any (most chatter) is
+        # done after one array read.
+        self._anchor_flag = lexeme_flag(nlp.vocab, _WordsFlag(frozenset(first_words)))
         for trigger_id, token_patterns in patterns.items():
             for pattern in token_patterns:
                 index = len(self.groups)
@@ -381,30 +433,34 @@ class TriggerPatterns:
                 self.groups.append((tuple(required), needs_number, matcher))
 
     def __call__(self, doc: Doc) -> Doc:
+        flags = doc.to_array([self._anchor_flag, LIKE_NUM])
+        has_number = bool(flags[:, 1].any())
+        if not flags[:, 0].any() and not (self._unanchored and has_number):
+            return doc
         words = set(doc.to_array(LOWER).tolist())
         by_anchor = self._by_anchor
         candidates = set(self._unanchored)
         for word in words:
             if word in by_anchor:
                 candidates.update(by_anchor[word])
-        has_number: bool | None = None
         found = []
         for index in sorted(candidates):
             required, needs_number, matcher = self.groups[index]
             if not all(not ws.isdisjoint(words) for ws in required):
                 continue
-            if needs_number:
-                if has_number is None:
-                    has_number = bool(doc.to_array(LIKE_NUM).any())
-                if not has_number:
-                    continue
-            found += [Span(doc, start, end, label=TRIGGER, span_id=match_id) for match_id, start, end in matcher(doc)]
+            if needs_number and not has_number:
+                continue
+            found += matcher(doc)
         if found:
+            spans = [Span(doc, start, end, label=TRIGGER, span_id=match_id) for match_id, start, end in found]
             group = doc.spans.get(SPANS_KEY)
             if group is None:
-                doc.spans[SPANS_KEY] = found
+                doc.spans[SPANS_KEY] = spans
             else:
-                group.extend(found)
+                group.extend(spans)
+            strings = doc.vocab.strings
+            raw = doc.user_data.setdefault(MATCHES_KEY, [])
+            raw.extend((start, end, TRIGGER, strings[match_id]) for match_id, start, end in found)
         return doc
 
 

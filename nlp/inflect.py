@@ -8,12 +8,11 @@ matches on NORM, and the cost at tagging time is zero: norms live on the lexemes
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from spacy.attrs import NORM
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.lang.lex_attrs import LEX_ATTRS
-from spacy.util import add_lookups
 from spacy.vocab import Vocab
 
 _VOWELS = set("aeiou")
@@ -97,29 +96,36 @@ def cue_norm_table(words: Iterable[str]) -> dict[str, str]:
     return table
 
 
-def apply_norms(vocab: Vocab, table: dict[str, str]) -> None:
-    """Set NORM on the lexemes of each form, and of its Title and UPPER case too.
+class FoldedNorm:
+    """A lexeme NORM getter: the base word of a form in the table, whatever its case
+    ("Audits", "AUDITS" -> "audit"), else what the vocab's own getter says."""
 
-    The forms go into the vocab's "lexeme_norm" lookups table, spaCy's own source of lexeme
-    norms: a lexeme gets its norm when the tokenizer first creates it, so start-up does not
-    build tens of thousands of lexemes (most typos never occur). Lexemes that already exist
-    get theirs now."""
-    norms: dict[str, str] = {}
-    for form, base in table.items():
-        for variant in (form, form.capitalize(), form.upper()):
-            norms[variant] = base
-    if not norms:
+    def __init__(self, fallback: Callable[[str], str], table: dict[str, str]) -> None:
+        self.fallback = fallback
+        self.table = table
+
+    def __call__(self, string: str) -> str:
+        base = self.table.get(string.lower())
+        return base if base is not None else self.fallback(string)
+
+
+def apply_norms(vocab: Vocab, table: dict[str, str]) -> None:
+    """Fold each form of the table onto its base word, in any case, through lexeme NORMs.
+
+    A lexeme gets its norm when the tokenizer first creates it, so start-up does not build
+    tens of thousands of lexemes (most typos never occur); lexemes that already exist get
+    theirs now. The getter reads the table itself (lower-cased keys only), so no copy of it
+    per letter case is kept."""
+    if not table:
         return
-    if not vocab.lookups.has_table("lexeme_norm"):
-        vocab.lookups.add_table("lexeme_norm")
-    lookup = vocab.lookups.get_table("lexeme_norm")
     getter = vocab.lex_attr_getters.get(NORM, LEX_ATTRS[NORM])
-    args = getattr(getter, "args", ())
-    if not (len(args) == 2 and isinstance(args[1], tuple) and any(t is lookup for t in args[1])):
-        # What spaCy itself installs when a vocab is loaded with a "lexeme_norm" table.
-        vocab.lex_attr_getters[NORM] = add_lookups(getter, lookup)
-    lookup.update(norms)
+    if isinstance(getter, FoldedNorm):
+        if getter.table is not table:
+            getter.table.update(table)
+        table = getter.table
+    else:
+        vocab.lex_attr_getters[NORM] = FoldedNorm(getter, table)
     for lexeme in vocab:
-        base = norms.get(lexeme.orth_)
+        base = table.get(lexeme.orth_.lower())
         if base is not None:
             lexeme.norm_ = base

@@ -19,9 +19,10 @@ from typing import Protocol
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from nlp import components
-from nlp.amounts import find_amounts, find_dates
+from nlp.amounts import find_amounts, find_dates, may_start_date
 from nlp.catalog import Catalog, WalletLine
 from nlp.clean import clean_markup
 from nlp.components import (
@@ -36,6 +37,7 @@ from nlp.components import (
     TOPIC,
     TRIGGER,
     Mention,
+    lexeme_flag,
     phrase_patterns,
 )
 from nlp.inflect import cue_norm_table, norm_table
@@ -116,6 +118,11 @@ class Tagger:
     def __init__(self, catalog: Catalog, rules: Rules | None = None) -> None:
         self.catalog = catalog
         self.nlp = build_pipeline(catalog, rules or load_rules())
+        # The components called in turn, as nlp(text) does minus its per-call set-up (error
+        # handlers, the pipeline list), which costs more than some components themselves.
+        self._make_doc = self.nlp.make_doc
+        self._components = [proc for _, proc in self.nlp.pipeline]
+        self._date_flag = lexeme_flag(self.nlp.vocab, may_start_date)
         self._next = {s.id: s.next for s in catalog.services}
         self._conflicting = {s.id for s in catalog.services if s.audit_conflict}
         self._suggests = {t.id: t.suggests for t in catalog.triggers}
@@ -124,18 +131,25 @@ class Tagger:
         """Tag one remark. `flagged` means a person already judged it a lead, so a bare
         mention of a service counts as its need."""
         clean = clean_markup(text)
-        doc = self.nlp(clean)
-        return self._decide(doc._.scout_mentions or [], clean, account, flagged)
+        doc = self._make_doc(clean)
+        for component in self._components:
+            doc = component(doc)
+        return self._decide(doc, clean, account, flagged)
 
     def tag_many(self, texts: Sequence[str], account: AccountLike | None = None) -> list[Tags]:
         cleaned = [clean_markup(t) for t in texts]
         return [
-            self._decide(doc._.scout_mentions or [], clean, account, False)
+            self._decide(doc, clean, account, False)
             for doc, clean in zip(self.nlp.pipe(cleaned), cleaned, strict=True)
         ]
 
-    def _decide(self, mentions: list[Mention], text: str, account: AccountLike | None, flagged: bool) -> Tags:
-        # The wallet only matters for mentions; most chatter has none.
+    def _decide(self, doc: Doc, text: str, account: AccountLike | None, flagged: bool) -> Tags:
+        mentions: list[Mention] = doc._.scout_mentions or []
+        # Dates only where a word could start one (a lexeme flag, one array read).
+        dates = find_dates(text) if doc.to_array(self._date_flag).any() else []
+        if not mentions:  # most chatter
+            return Tags(lead=False, score=0.0, amounts=find_amounts(text), dates=dates)
+        # The wallet only matters for mentions.
         wallet = {line.id: line.status for line in account.services} if account and mentions else {}
         is_audit_client = wallet.get("audit") == "provided"
         services: dict[str, ServiceTag] = {}
@@ -185,7 +199,7 @@ class Tagger:
             negated=negated,
             amounts=find_amounts(text),
             modifiers=modifiers,
-            dates=find_dates(text),
+            dates=dates,
         )
 
     @staticmethod
