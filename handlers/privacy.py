@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from handlers.context import Scout
 from handlers.requests import clean_text
+from store.events import forget_sightings
 from store.privacy import follow_delete, follow_edit, forget_person, prune_dropped
 
 
@@ -32,8 +33,14 @@ def forget(scout: Scout, person_id: str) -> tuple[int, int]:
         return forget_person(session, person_id, scout.now())
 
 
+SIGHTINGS_KEPT = timedelta(days=7)  # platform event ids, for recognising retries and resends
+
+
 def prune(scout: Scout) -> int:
-    """Dropped leads older than `retention_days` (from when they were dropped) are deleted."""
+    """Dropped leads older than `retention_days` (from when they were dropped) are deleted, and
+    event ids older than a week always. Returns the number of leads deleted."""
+    with scout.db.session() as session:
+        forget_sightings(session, scout.now() - SIGHTINGS_KEPT)
     days = scout.config.retention_days
     if days is None:  # keep dropped leads for good
         return 0

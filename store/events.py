@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, delete
 
 from store.tables import SeenEvent
 
@@ -19,3 +19,10 @@ def first_sighting(session: Session, event_id: str, now: datetime) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def forget_sightings(session: Session, before: datetime) -> int:
+    """Ids seen before `before` go: retries and resends come within minutes, and a table of every
+    message event ever seen would be a record of the channel stream (when people talk)."""
+    result = session.exec(delete(SeenEvent).where(col(SeenEvent.at) < before))  # type: ignore[call-overload]
+    return result.rowcount or 0
