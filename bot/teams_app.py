@@ -29,9 +29,11 @@ from handlers.monitor import channel_message, flag_suggested
 from handlers.replies import Reply
 from handlers.requests import Request
 from store.conversations import remember
+from store.db import Unavailable
 from store.events import first_sighting
 
 log = logging.getLogger("scout.teams")
+STORE_WAIT_MS = 1500  # then on without the store: a flag is spooled, not lost
 COMMAND_WORDS = {"flag", "pipeline", "leads", "help", "qualify", "drop", "snooze", "stage", "undo", "revive"}
 
 
@@ -145,8 +147,14 @@ class ScoutTeamsBot(ActivityHandler):
         await super().on_turn(turn_context)
 
     def _first_time(self, key: str) -> bool:
-        with self.scout.db.session() as session:
-            return first_sighting(session, key[:128], self.scout.now())
+        """With the store away a flag still goes on (to the spool): the answer is quick, so
+        Teams has no reason to resend it."""
+        try:
+            with self.scout.db.session(wait_ms=STORE_WAIT_MS, fail_fast=True) as session:
+                return first_sighting(session, key[:128], self.scout.now())
+        except Unavailable:
+            log.warning("database unavailable: Teams activity %s handled without its resend check", key)
+            return True
 
     def _remember(self, activity: Activity) -> None:
         """Keep where Scout can speak first: the account channel, or the person's chat."""
@@ -160,8 +168,11 @@ class ScoutTeamsBot(ActivityHandler):
             key = f"channel:{_channel_of(activity)}"
             reference.conversation.id = _channel_of(activity)  # new posts, not replies in one thread
         reference.activity_id = None
-        with self.scout.db.session() as session:
-            remember(session, key, reference.serialize(), self.scout.now())
+        try:
+            with self.scout.db.session(wait_ms=STORE_WAIT_MS, fail_fast=True) as session:
+                remember(session, key, reference.serialize(), self.scout.now())
+        except Unavailable:  # kept the next time this conversation speaks
+            log.warning("database unavailable: conversation reference %s not refreshed", key)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -253,3 +253,27 @@ async def test_a_flag_while_postgresql_is_stopped_is_filed_once_after_it_restart
         assert len(_leads(scout)) == 2
     finally:
         db.dispose()
+
+
+async def test_a_teams_flag_while_sqlite_is_locked_is_spooled_and_answered(aiohttp_server, sqlite_scout):
+    import sqlite3
+
+    from tests.helpers.teams_http import open_teams
+
+    scout = sqlite_scout
+    writer = sqlite3.connect(scout.db.engine.url.database, isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")
+    try:
+        async with open_teams(aiohttp_server, scout) as teams:
+            await teams.say("29:dan", "flag they want help with tax planning next year")
+            (reply,) = await teams.connector.wait_for("reply")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert SAVED in json.dumps(reply.card)
+    (entry,) = _spooled(scout.spool.path)
+    assert (entry["platform"], entry["user"], entry["person"], entry["account"]) == ("teams", "29:dan", "dan", "acme")
+    assert entry["source"] == "teams"
+    assert replay_spool(scout) == 1
+    (lead,) = _leads(scout)
+    assert (lead.account, lead.text, lead.source) == ("acme", "they want help with tax planning next year", "teams")
