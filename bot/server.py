@@ -45,11 +45,13 @@ def build_web_app(scout: Scout, slack: AsyncApp | None, background: Sequence[Bac
     app.on_cleanup.append(stop_background)
 
     async def healthz(_: web.Request) -> web.Response:
+        """The database, and how many flags wait in the spool for it (see When things fail)."""
+        spooled = len(await asyncio.to_thread(scout.spool.read)) if scout.spool is not None else 0
         try:
             await asyncio.to_thread(_ping, scout)
         except Exception as exc:  # any driver error means "not healthy"
-            return web.json_response({"ok": False, "database": type(exc).__name__}, status=503)
-        return web.json_response({"ok": True, "database": scout.db.backend})
+            return web.json_response({"ok": False, "database": type(exc).__name__, "spooled": spooled}, status=503)
+        return web.json_response({"ok": True, "database": scout.db.backend, "spooled": spooled})
 
     app.router.add_get("/healthz", healthz)
     if slack is not None:

@@ -244,9 +244,13 @@ async def test_a_flag_while_postgresql_is_stopped_is_filed_once_after_it_restart
             assert replies[1].params["text"].startswith(SAVED)
             (entry,) = _spooled(scout.spool.path)
             _check_spool_entry(entry)
+            health = await http.get(served.slack.base + "/healthz")
+            assert (health.status, (await health.json())["spooled"]) == (503, 1)
 
             cluster.start()  # the recovery loop in the server files it
             await served.slack.fake.wait_until(lambda: scout.spool.read() == [], "the spool to be filed", 30)
+            health = await http.get(served.slack.base + "/healthz")
+            assert (health.status, await health.json()) == (200, {"ok": True, "database": "postgresql", "spooled": 0})
         leads = _leads(scout)
         assert sorted(lead.text for lead in leads) == ["they need an audit", "they want help with tax planning next year"]
         assert replay_spool(scout) == 0
