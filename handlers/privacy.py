@@ -8,7 +8,7 @@ from datetime import timedelta
 from handlers.context import Scout
 from handlers.requests import clean_text
 from store.events import forget_sightings
-from store.privacy import follow_delete, follow_edit, forget_person, prune_dropped
+from store.privacy import follow_delete, follow_edit, forget_person, prune_copies, prune_dropped
 
 
 def message_edited(scout: Scout, channel: str | None, ts: str | None, text: str) -> list[int]:
@@ -34,13 +34,16 @@ def forget(scout: Scout, person_id: str) -> tuple[int, int]:
 
 
 SIGHTINGS_KEPT = timedelta(days=7)  # platform event ids, for recognising retries and resends
+COPIES_KEPT = timedelta(days=60)  # delivered digests, for updating them in place (bot/slack_app.py)
 
 
 def prune(scout: Scout) -> int:
-    """Dropped leads older than `retention_days` (from when they were dropped) are deleted, and
-    event ids older than a week always. Returns the number of leads deleted."""
+    """Dropped leads older than `retention_days` (from when they were dropped) are deleted; event
+    ids older than a week and delivered digests older than 60 days always. Returns the number of
+    leads deleted."""
     with scout.db.session() as session:
         forget_sightings(session, scout.now() - SIGHTINGS_KEPT)
+        prune_copies(session, scout.now() - COPIES_KEPT)
     days = scout.config.retention_days
     if days is None:  # keep dropped leads for good
         return 0

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
 from store.leads import change_stage, record
-from store.tables import Evidence, Lead, LeadEvent, Stage
+from store.tables import Evidence, Lead, LeadEvent, Outbox, Stage
 
 DELETED = "(the author deleted this message)"
 
@@ -44,6 +45,7 @@ def follow_edit(session: Session, channel: str, ts: str, text: str, now: datetim
             _blank_evidence_spans(lead)
             record(session, lead, actor=evidence.flagged_by, kind="edited", now=now)
             touched.append(lead.id)
+    forget_copies(session, touched)
     return touched
 
 
@@ -64,6 +66,7 @@ def follow_delete(session: Session, channel: str, ts: str, now: datetime) -> lis
                              reason="message deleted")
             else:
                 record(session, lead, actor=evidence.flagged_by, kind="deleted", now=now)
+    forget_copies(session, touched)
     return touched
 
 
@@ -100,6 +103,7 @@ def forget_person(session: Session, person_id: str, now: datetime) -> tuple[int,
             session.add(lead)
             record(session, lead, actor="scout", kind="forgotten", now=now)
     delete_leads(session, gone)
+    forget_copies(session, lead_ids)
     return len(mine), len(gone)
 
 
@@ -119,3 +123,32 @@ def delete_leads(session: Session, lead_ids: Iterable[int]) -> None:
     session.exec(delete(LeadEvent).where(col(LeadEvent.lead_id).in_(ids)))
     session.exec(delete(Evidence).where(col(Evidence.lead_id).in_(ids)))
     session.exec(delete(Lead).where(col(Lead.id).in_(ids)))
+
+
+def _emptied(value: Any) -> Any:
+    return {} if isinstance(value, dict) else [] if isinstance(value, list) else ""
+
+
+def forget_copies(session: Session, lead_ids: Iterable[int]) -> int:
+    """Stored copies of delivered digests that showed these leads lose their words (they are
+    kept to update a message in place): every field is emptied but the lead ids, so an update
+    finds nothing to change. The messages already in Slack or Teams are not rewritten."""
+    wanted = set(lead_ids)
+    if not wanted:
+        return 0
+    count = 0
+    for row in session.exec(select(Outbox).where(Outbox.status != "pending")):
+        shown = list(row.payload.get("lead_ids") or [])
+        if wanted & set(shown) and not row.payload.get("forgotten"):
+            row.payload = {**{k: _emptied(v) for k, v in row.payload.items()}, "lead_ids": shown, "forgotten": True}
+            session.add(row)
+            count += 1
+    return count
+
+
+def prune_copies(session: Session, before: datetime) -> int:
+    """Delivered (or given up) digest messages older than `before` go, with the remarks they
+    quote; a pending one is never deleted."""
+    result = session.exec(delete(Outbox).where(  # type: ignore[call-overload]
+        col(Outbox.status) != "pending", col(Outbox.created_at) < before))
+    return result.rowcount or 0

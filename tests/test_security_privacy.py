@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from handlers.privacy import SIGHTINGS_KEPT, prune
 from tests.helpers.slack_http import open_slack
@@ -119,3 +119,64 @@ async def test_event_ids_are_forgotten_after_a_week(aiohttp_server, scout, clock
     clock.advance(days=2)
     prune(scout)
     assert _dump_every_table(scout)["seen_event"] == []
+
+
+# -- digest copies follow too ------------------------------------------------------------------------
+
+REMARK = "they want help with tax planning next year"
+
+
+def _digest_sent(scout) -> None:
+    """Lead #1 (Dan's, from a Slack message) in this week's acme digest, delivered."""
+    from bot.render_text import render_text
+    from handlers.digest_run import run_weekly
+    from handlers.flag import flag
+    from handlers.requests import Request
+    from store.digests import mark_sent, pending
+
+    flag(scout, Request(platform="slack", user="UDAN", text=f"acme {REMARK}", channel="CACME", source="shortcut",
+                        message_ts="1700.1", permalink="https://x.slack.com/archives/CACME/p17001"))
+    run_weekly(scout, {"slack": lambda reply: {"text": render_text(reply), "blocks": [{"type": "section"}]}})
+    with scout.db.session() as session:
+        for row in pending(session):
+            mark_sent(session, row, "1700.9", row.destination, scout.now())
+
+
+def _copies(scout) -> list[dict]:
+    from store.tables import Outbox
+
+    with scout.db.session() as session:
+        return [dict(row.payload) for row in session.exec(select(Outbox))]
+
+
+@pytest.mark.parametrize("how", ["forget", "delete", "edit"])
+def test_forget_delete_and_edit_take_the_words_out_of_stored_digest_copies(scout, how):
+    from handlers.privacy import forget, message_deleted, message_edited
+
+    _digest_sent(scout)
+    assert all(REMARK in json.dumps(p) for p in _copies(scout)) and len(_copies(scout)) == 2
+    if how == "forget":
+        forget(scout, "dan")
+    elif how == "delete":
+        message_deleted(scout, "CACME", "1700.1")
+    else:
+        message_edited(scout, "CACME", "1700.1", "they want tax planning")
+    copies = _copies(scout)
+    assert len(copies) == 2
+    assert all(REMARK not in json.dumps(p) for p in copies)
+    assert all(p["lead_ids"] == [1] and p["forgotten"] is True and p["blocks"] == [] for p in copies)
+
+
+def test_delivered_digests_are_pruned_after_60_days_and_pending_ones_never(scout, clock):
+    from store.digests import enqueue
+
+    _digest_sent(scout)
+    with scout.db.session() as session:
+        enqueue(session, platform="slack", destination="channel:CACME", kind="digest", payload={"text": "later"},
+                now=clock.now, cadence="weekly", scope="acme", period="2099-W01")
+    clock.advance(days=59)
+    prune(scout)
+    assert len(_copies(scout)) == 3
+    clock.advance(days=2)
+    prune(scout)
+    assert _copies(scout) == [{"text": "later"}]
