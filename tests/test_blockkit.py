@@ -22,6 +22,7 @@ from handlers.replies import (
     refused,
     usage,
 )
+from tests.helpers.reply_strategies import ANY, SHORT, TEXT, buttons_for, replies
 from tests.helpers.slack_limits import assert_element, assert_message, assert_view
 
 EVIL = "<!channel> <@U123> <http://evil|click> & co"
@@ -31,15 +32,6 @@ ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 def size(text: str) -> int:
     """UTF-16 code units, the strictest way Slack might count."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def buttons_for(lead_id: int) -> tuple[Action, ...]:
-    value = str(lead_id)
-    return (
-        Action(id="qualify", label="Qualify", value=value, style="primary"),
-        Action(id="drop", label="Drop", value=value, style="danger"),
-        Action(id="snooze", label="Snooze", value=value),
-    )
 
 
 def lead(lead_id: int = 12, text: str = "they need an audit", **kw) -> LeadItem:
@@ -336,48 +328,6 @@ def test_an_empty_reply_still_gives_slack_a_fallback():
 
 
 # -- properties ------------------------------------------------------------------------------
-
-TEXT = st.text(max_size=4000)
-SHORT = st.text(max_size=200)
-NASTY = st.lists(st.sampled_from(["<!channel>", "<@U123>", "<http://evil|click>", "&", "&amp;", "<", ">", "\n",
-                                  "*", "_", "```", "😀", " ", "a" * 500]), max_size=40).map("".join)
-ANY = st.one_of(TEXT, NASTY)
-
-
-@st.composite
-def replies(draw) -> Reply:
-    item = LeadItem(
-        id=draw(st.integers(0, 10**9)),
-        account="acme",
-        account_name=draw(st.one_of(SHORT, NASTY)),
-        text=draw(ANY),
-        stage=draw(st.sampled_from(["identified", "qualified", ""])),
-        services=tuple(
-            ServiceView(id="s", name=draw(SHORT), kind="cross-sell", evidence=draw(ANY), conflict=draw(st.booleans()))
-            for _ in range(draw(st.integers(0, 3)))
-        ),
-        triggers=tuple(TriggerView(id="t", name=draw(SHORT), evidence=draw(ANY)) for _ in range(draw(st.integers(0, 2)))),
-        flagged_by=(draw(SHORT),),
-        age_days=draw(st.integers(0, 10_000)),
-        value=draw(st.none() | st.floats(0, 1e12)),
-        notes=tuple(draw(st.lists(SHORT, max_size=3))),
-        actions=buttons_for(1),
-    )
-    count = draw(st.integers(0, 40))
-    items = tuple(LeadItem(**{**item.__dict__, "id": i}) for i in range(count))
-    fields = tuple(Field(label=draw(SHORT), value=draw(ANY)) for _ in range(draw(st.integers(0, 14))))
-    table = Table(columns=("A", "B"), rows=tuple((draw(SHORT), draw(SHORT)) for _ in range(draw(st.integers(0, 5)))))
-    return Reply(
-        title=draw(ANY),
-        kind=draw(st.sampled_from(["ok", "info", "usage", "error", "refused"])),
-        text=draw(ANY),
-        fields=fields,
-        items=items[: count // 2],
-        sections=(Section(title=draw(ANY), text=draw(ANY), fields=fields[:3], items=items[count // 2 :], table=table),),
-        warnings=tuple(draw(st.lists(ANY, max_size=3))),
-        actions=(Action(id="flag_message", label="Flag it", value=draw(SHORT)),),
-    )
-
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(reply=replies())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adaptive_cards import (
@@ -17,6 +17,7 @@ from bot.adaptive_cards import (
 )
 from handlers.replies import Action, LeadItem, Reply, Section
 from handlers.views import DROP, QUALIFY, SNOOZE
+from tests.helpers.reply_strategies import replies
 
 
 def _lead(n: int, text: str = "they want help with tax planning") -> LeadItem:
@@ -116,3 +117,57 @@ def test_any_text_renders_within_limits_with_titled_buttons(remark, title):
     assert len(json.dumps(card).encode()) < MAX_CARD_BYTES
     assert all(a["title"] for a in _submits(card))
     assert all("<" not in b.get("text", "") for b in card["body"] if b.get("type") == "TextBlock")
+
+
+# -- every card renderer, for any reply -----------------------------------------------------------
+
+TEAMS_LIMIT = 28_000  # what Teams accepts for a message; MAX_CARD_BYTES leaves room for updates
+
+
+def _text_blocks(node) -> list[dict]:
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            found.append(node)
+        for value in node.values():
+            found += _text_blocks(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _text_blocks(value)
+    return found
+
+
+def assert_card_ok(card: dict, limit: int = MAX_CARD_BYTES, inputs: tuple[str, ...] = ("Input.ChoiceSet",)) -> None:
+    """Within the size limit, text only in TextBlocks with no tag, titled submits carrying
+    strings, and no element a remark could have smuggled in (no input but Scout's own)."""
+    assert card["type"] == "AdaptiveCard"
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < limit
+    for block in _text_blocks(card):
+        assert isinstance(block["text"], str) and "<" not in block["text"] and ">" not in block["text"]
+    for action in _submits(card):
+        assert action["title"] and isinstance(action["data"]["scout"], str) and isinstance(action["data"]["lead"], str)
+    kinds = {n.get("type") for n in json.loads(json.dumps(card))["body"]}
+    assert kinds <= {"TextBlock", "FactSet", "Container", "ActionSet", *inputs}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(reply=replies())
+def test_any_reply_renders_as_a_card_within_the_size_limit(reply):
+    assert_card_ok(render_card(reply), inputs=())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(reply=replies(), outcome=replies(), with_reason=st.booleans())
+def test_replacing_a_lead_in_any_card_keeps_it_under_what_teams_accepts(reply, outcome, with_reason):
+    from bot.adaptive_cards import drop_reason_inputs
+
+    new = replace_lead_card(render_card(reply), outcome, drop_reason_inputs(1) if with_reason else None)
+    if new is not None:
+        assert_card_ok(new, TEAMS_LIMIT)
+
+
+@settings(max_examples=30, deadline=None)
+@given(lead_id=st.integers(0, 10**12), fit=st.sampled_from([None, "High", "junk"]), stage=st.text(max_size=20))
+def test_the_qualify_form_is_always_a_valid_card(lead_id, fit, stage):
+    assert_card_ok(qualify_form(lead_id, {"client_fit": fit, "stage": stage}),
+                   inputs=("Input.ChoiceSet", "Input.Text"))
