@@ -18,6 +18,7 @@ from store.events import first_sighting
 from store.spool import SpooledFlag
 
 log = logging.getLogger("scout.spool")
+REPLAY_WAIT_MS = 5000  # a store still locked holds the recovery loop no longer than this
 
 
 def spool_flag(scout: Scout, person: Person, account: Account, remark: str, request: Request, tags: Tags,
@@ -68,7 +69,7 @@ def replay_spool(scout: Scout) -> int:
 def _file(scout: Scout, entry: SpooledFlag) -> bool:
     account = scout.config.account(entry.account)
     tags = scout.tagger.tag(entry.text, account, flagged=True)
-    with scout.db.session() as session:
+    with scout.db.session(wait_ms=REPLAY_WAIT_MS) as session:
         if not first_sighting(session, f"spool:{entry.id}", scout.now()):
             return False
         file_remark(

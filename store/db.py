@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -125,8 +125,9 @@ class Database:
             raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
             return raw
         if self.backend == "postgresql":
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
-            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(wait_ms)}")
+            ms = str(int(wait_ms))  # SET LOCAL, both in one round trip
+            connection.execute(text("SELECT set_config('lock_timeout', :ms, true), "
+                                    "set_config('statement_timeout', :ms, true)"), {"ms": ms})
         return None
 
     def dispose(self) -> None:

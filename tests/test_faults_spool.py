@@ -87,8 +87,11 @@ def sqlite_scout(tmp_path, sqlite_template, config, tagger, clock):
     db.dispose()
 
 
-async def test_a_flag_while_sqlite_is_locked_is_spooled_answered_and_filed_once(aiohttp_server, sqlite_scout):
+async def test_a_flag_while_sqlite_is_locked_is_spooled_answered_and_filed_once(aiohttp_server, sqlite_scout,
+                                                                                monkeypatch):
     import sqlite3
+
+    monkeypatch.setattr("handlers.spooling.REPLAY_WAIT_MS", 300)  # the recovery loop's bound, shortened
 
     scout = sqlite_scout
     db_file = scout.db.engine.url.database
@@ -281,3 +284,42 @@ async def test_a_teams_flag_while_sqlite_is_locked_is_spooled_and_answered(aioht
     assert replay_spool(scout) == 1
     (lead,) = _leads(scout)
     assert (lead.account, lead.text, lead.source) == ("acme", "they want help with tax planning next year", "teams")
+
+
+@contextlib.contextmanager
+def _locked(db: Database):
+    """Another connection holding the store: SQLite's write lock, or PostgreSQL's table lock."""
+    if db.backend == "sqlite":
+        import sqlite3
+
+        writer = sqlite3.connect(db.engine.url.database, isolation_level=None)
+        writer.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        return
+    other = Database.from_url(db.engine.url.render_as_string(hide_password=False))
+    with other.engine.connect() as conn:
+        conn.exec_driver_sql("LOCK TABLE lead IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+    other.dispose()
+
+
+def test_a_flag_on_a_locked_store_is_spooled_then_filed_on_both_backends(db, config, tagger, clock, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setattr("handlers.spooling.REPLAY_WAIT_MS", 300)  # the recovery loop's bound, shortened
+    scout = Scout(config=config, tagger=tagger, db=db, clock=clock, spool=Spool(tmp_path / "spool.jsonl"))
+    with _locked(db):
+        reply = flag(scout, ask("dan", REMARK))
+        assert reply.title == SAVED
+        assert replay_spool(scout) == 0  # still held: the entry stays
+    db.fail_fast_s = 0
+    assert [e.text for e in scout.spool.read()] == ["they want help with tax planning next year"]
+    assert replay_spool(scout) == 1
+    assert flag(scout, ask("dan", "acme they need an audit")).title == "Lead #2 flagged on Acme Corp"
+    assert [lead.text for lead in _leads(scout)] == ["they want help with tax planning next year", "they need an audit"]
