@@ -27,6 +27,7 @@ PLATFORM = "slack"
 STALE_AFTER = timedelta(minutes=2)
 ACTED_ON = (None, "message_changed", "message_deleted")
 COMMAND_PREFIX = "slack:command:"
+SWEEP_WAIT_MS = 5000  # a locked store holds the recovery loop no longer than this
 ACK_WAIT_MS = 1500  # then 503 inside Slack's 3 s, rather than an ack Slack has given up on
 
 Process = Callable[[dict[str, Any]], Awaitable[None]]
@@ -142,5 +143,5 @@ class InboxSweep:
         return len(rows)
 
     def _claim(self) -> list:  # noqa: ANN202
-        with self.scout.db.session() as session:
+        with self.scout.db.session(wait_ms=SWEEP_WAIT_MS) as session:
             return claim_stale(session, PLATFORM, self.scout.now(), STALE_AFTER)
