@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import srsly
-from spacy.attrs import FLAG19, LIKE_NUM, LOWER
+from spacy.attrs import FLAG19, IDX, LENGTH, LIKE_NUM, LOWER
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from nlp import token_patterns
 from nlp.inflect import apply_norms
 
 SPANS_KEY = "scout"
@@ -34,7 +35,8 @@ MENTIONS = (*SERVICE_MENTIONS, TRIGGER, NOT_SERVICE)
 # The matches of the span ruler and the trigger patterns as plain (start, end, label, id)
 # tuples, kept beside doc.spans so the context pass reads them without making Span objects.
 MATCHES_KEY = "scout_matches"
-_MENTIONS_DATA = ("._.", "scout_mentions", None, None)  # where doc._.scout_mentions lives
+TEXT_KEY = "scout_text"  # the text the doc was made from, when its maker kept it (doc.text rebuilds it)
+MENTIONS_DATA = ("._.", "scout_mentions", None, None)  # where doc._.scout_mentions lives
 
 if not Doc.has_extension("scout_mentions"):
     Doc.set_extension("scout_mentions", default=None)
@@ -98,16 +100,32 @@ class ScoutSpanRuler(SpanRuler):
 
     def __call__(self, doc: Doc) -> Doc:
         """The phrase matches as doc.spans[key] (sorted and unique, as SpanRuler sets them)
-        and as plain tuples in doc.user_data; a remark with no match gets neither."""
-        if len(self.matcher) or not self.overwrite or self.spans_filter is not None or self.annotate_ents:
+        and as plain tuples in doc.user_data; a remark with no match gets no span group."""
+        if not self._lean():
             doc = super().__call__(doc)
             doc.user_data[MATCHES_KEY] = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(self.key, [])]
             return doc
+        matches = self._matches(doc)
+        if matches:
+            doc.spans[self.key] = [Span(doc, s, e, label=label, span_id=span_id) for s, e, label, span_id in matches]
+        return doc
+
+    def annotate(self, doc: Doc) -> Doc:
+        """The tuples alone: what the tagger reads, without Span objects nobody looks at."""
+        if not self._lean():
+            return self(doc)
+        self._matches(doc)
+        return doc
+
+    def _lean(self) -> bool:
+        return not len(self.matcher) and self.overwrite and self.spans_filter is None and not self.annotate_ents
+
+    def _matches(self, doc: Doc) -> list[_Match]:
         self._require_patterns()
         found = self.phrase_matcher(doc)
         if not found:
             doc.user_data[MATCHES_KEY] = []
-            return doc
+            return []
         label_ids = self._match_label_id_map
         strings = doc.vocab.strings
         keyed = {}
@@ -116,11 +134,10 @@ class ScoutSpanRuler(SpanRuler):
                 ids = label_ids[match_id]
                 label, span_id = ids["label"], ids["id"]
                 # Span order: start, end, then label and id hashes.
-                keyed[(start, end, match_id)] = (start, end, strings[label], 0, strings[span_id], label, span_id)
-        ordered = sorted(keyed.values())
-        doc.spans[self.key] = [Span(doc, k[0], k[1], label=k[5], span_id=k[6]) for k in ordered]
-        doc.user_data[MATCHES_KEY] = [(k[0], k[1], k[5], k[6]) for k in ordered]
-        return doc
+                keyed[(start, end, match_id)] = (start, end, strings[label], strings[span_id], label, span_id)
+        matches = [(k[0], k[1], k[4], k[5]) for k in sorted(keyed.values())]
+        doc.user_data[MATCHES_KEY] = matches
+        return matches
 
 
 @Language.factory(
@@ -212,10 +229,11 @@ def lexeme_flag(vocab: Vocab, getter: Any) -> int:
     return vocab.add_flag(getter, flag_id=free)
 
 
-def _clauses(doc: Doc, boundary_flag: int) -> list[int]:
-    """Clause number of each token; a terminator or a token holding a line break starts a
-    new clause. One array read and a running sum: no Token objects are made."""
-    return doc.to_array(boundary_flag).cumsum().tolist()
+def _clauses_and_offsets(doc: Doc, boundary_flag: int) -> tuple[list[int], list[int], list[int]]:
+    """Clause number, character offset and length of each token; a terminator or a token
+    holding a line break starts a new clause. One array read: no Token objects are made."""
+    table = doc.to_array([boundary_flag, IDX, LENGTH])
+    return table[:, 0].cumsum().tolist(), table[:, 1].tolist(), table[:, 2].tolist()
 
 
 # A match as the context pass reads it: (start, end, label, pattern id).
@@ -266,7 +284,7 @@ class ScoutContext:
         if matches is None:  # a doc the span ruler did not see: read its spans
             matches = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(SPANS_KEY, [])]
         if not matches:
-            doc.user_data[_MENTIONS_DATA] = []
+            doc.user_data[MENTIONS_DATA] = []
             return doc
         spans = matches
         # Longest match wins among services ("security audit" is not also "audit"; "audit
@@ -276,9 +294,16 @@ class ScoutContext:
         mentions = [m for m in mentions if m[2] != NOT_SERVICE]
         mentions += _drop_contained([s for s in spans if s[2] == TRIGGER])
         if not mentions:
-            doc.user_data[_MENTIONS_DATA] = []
+            doc.user_data[MENTIONS_DATA] = []
             return doc
-        clause = _clauses(doc, self._boundary_flag)
+        clause, offsets, lengths = _clauses_and_offsets(doc, self._boundary_flag)
+        text = doc.user_data.get(TEXT_KEY)
+        if text is None:
+            text = doc.text
+
+        def span_text(start: int, end: int) -> str:
+            return text[offsets[start] : offsets[end - 1] + lengths[end - 1]]
+
         cues = _drop_pseudo(_drop_contained([s for s in spans if s[2] not in MENTIONS]))
         cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
@@ -289,7 +314,7 @@ class ScoutContext:
         result = []
         for start, end, label, span_id in mentions:
             here = clause[start]
-            mention = Mention(label, span_id, start, end, doc[start:end].text, here)
+            mention = Mention(label, span_id, start, end, span_text(start, end), here)
             for cue_start, cue_end, cue_label, _cue_id, cue_clause, scope in cues_at:
                 if cue_clause != here:
                     continue
@@ -307,9 +332,9 @@ class ScoutContext:
                 elif cue_label == MOD and (overlaps or _in_scope(scope, cue_start, cue_end, start, end)) and not (
                     self._closed(scope[0], cue_start, cue_end, start, end, lowers)
                 ):
-                    mention.modifiers.append((scope[0], doc[cue_start:cue_end].text))
+                    mention.modifiers.append((scope[0], span_text(cue_start, cue_end)))
             result.append(mention)
-        doc.user_data[_MENTIONS_DATA] = result
+        doc.user_data[MENTIONS_DATA] = result
         return doc
 
     def _scope(self, cue: tuple) -> tuple[str, str, int]:
@@ -391,66 +416,54 @@ def phrase_patterns(label: str, phrases: list[str], pattern_id: str = "") -> lis
 
 
 class TriggerPatterns:
-    """Token patterns for trigger events. Each pattern gets its own Matcher and runs only on
-    remarks containing a word it can start with: the token Matcher's cost grows with every
-    pattern it holds, and most channel chatter contains none of those words. A pattern also
-    waits for every other word it cannot do without ("new" alone does not wake "new" + a role),
-    so the Matcher runs only where it could match: the result is the same, minus the calls."""
+    """Token patterns for trigger events, in spaCy Matcher syntax, matched by
+    nlp.token_patterns on the doc's arrays (spaCy's Matcher gives the same matches, checking
+    its word lists in Python token by token). Each pattern runs only on remarks containing a
+    word it can start with, and most channel chatter contains none of those words. A pattern
+    also waits for every other word it cannot do without ("new" alone does not wake "new" + a
+    role), so it runs only where it could match."""
 
     def __init__(self, nlp: Language, name: str, patterns: dict[str, list[list[dict[str, Any]]]]) -> None:
         self.name = name
         self.patterns = patterns
-        # Per pattern: the words it needs besides its first, one set per required token (as
-        # LOWER hashes, written and lowercased); whether it needs a number; its matcher.
-        self.groups: list[tuple[tuple[frozenset[int], ...], bool, Matcher]] = []
-        self._by_anchor: dict[int, list[int]] = {}  # first-word hash -> patterns it can start
-        self._unanchored: list[int] = []  # patterns with no first word: they need a number
+        # Per pattern: the words it needs besides its anchor, one set per required token (as
+        # LOWER hashes, written and lowercased); whether it needs a number; the trigger id's
+        # hash; the compiled pattern.
+        self.groups: list[tuple[tuple[frozenset[int], ...], bool, int, tuple]] = []
+        self._by_anchor: dict[int, list[int]] = {}  # anchor-word hash -> patterns it wakes
+        self._unanchored: list[int] = []  # patterns with no required word list
         strings = nlp.vocab.strings
-        first_words = {w.lower() for ps in patterns.values() for p in ps for w in _lower_values(p[0])}
-        # One lexeme flag for every first word: a remark without any (most chatter) is
-        # done after one array read.
-        self._anchor_flag = lexeme_flag(nlp.vocab, _WordsFlag(frozenset(first_words)))
-        for trigger_id, token_patterns in patterns.items():
-            for pattern in token_patterns:
+        anchor_words: set[str] = set()
+        for trigger_id, trigger_patterns in patterns.items():
+            for pattern in trigger_patterns:
                 index = len(self.groups)
-                matcher = Matcher(nlp.vocab, validate=True)
-                matcher.add(trigger_id, [pattern])
-                anchors = _lower_values(pattern[0])
-                for word in {strings.add(w.lower()) for w in anchors}:
-                    self._by_anchor.setdefault(word, []).append(index)
-                if not anchors:
+                try:
+                    compiled = token_patterns.compile_pattern(pattern, strings)
+                except ValueError as exc:
+                    raise ValueError(f"trigger pattern for {trigger_id!r}: {exc}") from None
+                required_specs = [spec for spec in pattern if _required(spec)]
+                needs_number = any(spec.get("LIKE_NUM") is True for spec in required_specs)
+                word_lists = [words for spec in required_specs if (words := _lower_values(spec))]
+                # The anchor: the required word list least like everyday chat (fewest stop
+                # words, then fewest words), so common words ("new", "got") wake fewer patterns.
+                anchor = min(word_lists, key=_commonness) if word_lists else []
+                for word in {w.lower() for w in anchor}:
+                    anchor_words.add(word)
+                    self._by_anchor.setdefault(strings.add(word), []).append(index)
+                if not anchor:
                     self._unanchored.append(index)
-                needs_number = not anchors
-                required = []
-                for spec in pattern[1:]:
-                    if not _required(spec):
-                        continue
-                    words = _lower_values(spec)
-                    if words:
-                        required.append(frozenset(strings.add(v) for w in words for v in (w, w.lower())))
-                    if spec.get("LIKE_NUM") is True:
-                        needs_number = True
-                self.groups.append((tuple(required), needs_number, matcher))
+                required = [
+                    frozenset(strings.add(v) for w in words for v in (w, w.lower()))
+                    for words in word_lists
+                    if words is not anchor
+                ]
+                self.groups.append((tuple(required), needs_number, strings.add(trigger_id), compiled))
+        # One lexeme flag for every anchor word: a remark without any (most chatter) is done
+        # after one array read.
+        self._anchor_flag = lexeme_flag(nlp.vocab, _WordsFlag(frozenset(anchor_words)))
 
     def __call__(self, doc: Doc) -> Doc:
-        flags = doc.to_array([self._anchor_flag, LIKE_NUM])
-        has_number = bool(flags[:, 1].any())
-        if not flags[:, 0].any() and not (self._unanchored and has_number):
-            return doc
-        words = set(doc.to_array(LOWER).tolist())
-        by_anchor = self._by_anchor
-        candidates = set(self._unanchored)
-        for word in words:
-            if word in by_anchor:
-                candidates.update(by_anchor[word])
-        found = []
-        for index in sorted(candidates):
-            required, needs_number, matcher = self.groups[index]
-            if not all(not ws.isdisjoint(words) for ws in required):
-                continue
-            if needs_number and not has_number:
-                continue
-            found += matcher(doc)
+        found = self._find(doc)
         if found:
             spans = [Span(doc, start, end, label=TRIGGER, span_id=match_id) for match_id, start, end in found]
             group = doc.spans.get(SPANS_KEY)
@@ -458,10 +471,47 @@ class TriggerPatterns:
                 doc.spans[SPANS_KEY] = spans
             else:
                 group.extend(spans)
+        return doc
+
+    def annotate(self, doc: Doc) -> Doc:
+        """The matches as tuples beside the span ruler's, for the context pass; no spans."""
+        self._find(doc)
+        return doc
+
+    def _find(self, doc: Doc) -> list[tuple[int, int, int]]:
+        if not self._unanchored and 1 not in doc.to_array(self._anchor_flag).tolist():
+            return []
+        table = doc.to_array(token_patterns.ATTRS)
+        words = set(table[:, 0].tolist())
+        has_number: bool | None = None
+        rows: list[tuple[int, ...]] | None = None
+        by_anchor = self._by_anchor
+        candidates = set(self._unanchored)
+        for word in words:
+            if word in by_anchor:
+                candidates.update(by_anchor[word])
+        found = []
+        for index in sorted(candidates):
+            required, needs_number, trigger, compiled = self.groups[index]
+            if not all(not ws.isdisjoint(words) for ws in required):
+                continue
+            if needs_number:
+                if has_number is None:
+                    has_number = bool(table[:, token_patterns.ATTRS.index(LIKE_NUM)].any())
+                if not has_number:
+                    continue
+            if rows is None:
+                rows = [tuple(row) for row in table.tolist()]
+            found += [(trigger, start, end) for start, end in token_patterns.match(compiled, rows)]
+        if found:
             strings = doc.vocab.strings
             raw = doc.user_data.setdefault(MATCHES_KEY, [])
             raw.extend((start, end, TRIGGER, strings[match_id]) for match_id, start, end in found)
-        return doc
+        return found
+
+
+def _commonness(words: list[str]) -> tuple[int, int]:
+    return (sum(w.lower() in STOP_WORDS for w in words), len(words))
 
 
 def _lower_values(spec: dict[str, Any]) -> list[str]:

@@ -55,6 +55,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 # Modifiers that say the service is not wanted, as opposed to not being a need right now.
 _REFUSALS = {"negated", "declined"}
 OTHERS_PROVIDE = {"competitor", "in_house", "none"}
+_WALLETS_KEPT = 1000
 
 
 class AccountLike(Protocol):
@@ -120,9 +121,12 @@ class Tagger:
         self.nlp = build_pipeline(catalog, rules or load_rules())
         # The components called in turn, as nlp(text) does minus its per-call set-up (error
         # handlers, the pipeline list), which costs more than some components themselves.
+        # Components with an `annotate` leave Span objects out: the tagger reads tuples.
         self._make_doc = self.nlp.make_doc
-        self._components = [proc for _, proc in self.nlp.pipeline]
+        pipeline = [proc for _, proc in self.nlp.pipeline if not isinstance(proc, components.ScoutNorms)]
+        self._components = [getattr(proc, "annotate", proc) for proc in pipeline]
         self._date_flag = lexeme_flag(self.nlp.vocab, may_start_date)
+        self._wallets: dict[int, tuple[AccountLike, dict[str, str]]] = {}
         self._next = {s.id: s.next for s in catalog.services}
         self._conflicting = {s.id for s in catalog.services if s.audit_conflict}
         self._suggests = {t.id: t.suggests for t in catalog.triggers}
@@ -132,6 +136,7 @@ class Tagger:
         mention of a service counts as its need."""
         clean = clean_markup(text)
         doc = self._make_doc(clean)
+        doc.user_data[components.TEXT_KEY] = clean
         for component in self._components:
             doc = component(doc)
         return self._decide(doc, clean, account, flagged)
@@ -144,13 +149,13 @@ class Tagger:
         ]
 
     def _decide(self, doc: Doc, text: str, account: AccountLike | None, flagged: bool) -> Tags:
-        mentions: list[Mention] = doc._.scout_mentions or []
+        mentions: list[Mention] = doc.user_data.get(components.MENTIONS_DATA) or []
         # Dates only where a word could start one (a lexeme flag, one array read).
         dates = find_dates(text) if doc.to_array(self._date_flag).any() else []
         if not mentions:  # most chatter
             return Tags(lead=False, score=0.0, amounts=find_amounts(text), dates=dates)
         # The wallet only matters for mentions.
-        wallet = {line.id: line.status for line in account.services} if account and mentions else {}
+        wallet = self._wallet(account) if account else {}
         is_audit_client = wallet.get("audit") == "provided"
         services: dict[str, ServiceTag] = {}
         triggers: dict[str, TriggerTag] = {}
@@ -201,6 +206,16 @@ class Tagger:
             modifiers=modifiers,
             dates=dates,
         )
+
+    def _wallet(self, account: AccountLike) -> dict[str, str]:
+        """service id -> status, read once per account object (accounts live as long as the
+        config that holds them)."""
+        cached = self._wallets.get(id(account))
+        if cached is None or cached[0] is not account:
+            if len(self._wallets) > _WALLETS_KEPT:  # configs reloaded many times over
+                self._wallets.clear()
+            cached = self._wallets[id(account)] = (account, {line.id: line.status for line in account.services})
+        return cached[1]
 
     @staticmethod
     def _service_score(mention: Mention, status: str | None, flagged: bool) -> float:

@@ -1,0 +1,131 @@
+"""Token patterns in spaCy Matcher syntax, matched on a doc's attribute arrays.
+
+spaCy's Matcher checks a `{"LOWER": {"IN": [...]}}` token in Python, building a Token object
+for every token of the doc and every such predicate; the trigger patterns are made of them, so
+the Matcher cost most of the tagger's time on the remarks where a pattern could match. This
+matcher reads one `doc.to_array` and compares hashes: the same matches (every start, and every
+end for a start, as spaCy's Matcher returns them, in the same order), for the subset of the
+syntax Scout's patterns use: LOWER and ORTH (a string or {"IN": [...]}), the IS_PUNCT,
+IS_ALPHA, IS_TITLE and LIKE_NUM flags, and the operators ?, *, + and {m,n}. Patterns outside
+that subset are refused when they are compiled, and every pattern is validated by spaCy's own
+schema first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_TITLE, LIKE_NUM, LOWER, ORTH
+from spacy.schemas import validate_token_pattern
+from spacy.strings import StringStore
+from spacy.tokens import Doc
+
+# The columns read from the doc, in this order.
+ATTRS = [LOWER, ORTH, IS_PUNCT, IS_ALPHA, IS_TITLE, LIKE_NUM]
+_COLUMN = {"LOWER": 0, "ORTH": 1, "IS_PUNCT": 2, "IS_ALPHA": 3, "IS_TITLE": 4, "LIKE_NUM": 5}
+_UNBOUNDED = 1 << 30
+
+# A compiled token: its checks (column, allowed hashes or flag value) and its repeat bounds.
+Check = tuple[int, frozenset[int] | bool]
+Token = tuple[tuple[Check, ...], int, int]
+
+
+def _bounds(op: str | None) -> tuple[int, int]:
+    if op is None:
+        return 1, 1
+    if op == "?":
+        return 0, 1
+    if op == "*":
+        return 0, _UNBOUNDED
+    if op == "+":
+        return 1, _UNBOUNDED
+    if op.startswith("{") and op.endswith("}"):
+        low, _, high = op[1:-1].partition(",")
+        return int(low or 0), int(high) if high.strip() else _UNBOUNDED
+    raise ValueError(f"token pattern operator {op!r} is not supported")
+
+
+def compile_pattern(pattern: list[dict[str, Any]], strings: StringStore) -> tuple[Token, ...]:
+    """One Matcher pattern as checks on hashes and flags; a ValueError names what is not
+    supported."""
+    errors = validate_token_pattern(pattern)
+    if errors:
+        raise ValueError("; ".join(errors))
+    compiled = []
+    for spec in pattern:
+        checks: list[Check] = []
+        for key, value in spec.items():
+            if key == "OP":
+                continue
+            column = _COLUMN.get(key)
+            if column is None:
+                raise ValueError(f"token pattern attribute {key!r} is not supported")
+            if column < 2:  # LOWER or ORTH: a string, or {"IN": [...]}
+                if isinstance(value, str):
+                    words = [value]
+                elif isinstance(value, dict) and set(value) == {"IN"}:
+                    words = list(value["IN"])
+                else:
+                    raise ValueError(f"token pattern value {value!r} for {key} is not supported")
+                checks.append((column, frozenset(strings.add(w) for w in words)))
+            elif isinstance(value, bool):
+                checks.append((column, value))
+            else:
+                raise ValueError(f"token pattern value {value!r} for {key} is not supported")
+        low, high = _bounds(spec.get("OP"))
+        compiled.append((tuple(checks), low, high))
+    return tuple(compiled)
+
+
+def doc_rows(doc: Doc) -> list[tuple[int, ...]]:
+    """The attribute rows `match` reads, one per token (the ATTRS columns)."""
+    return [tuple(row) for row in doc.to_array(ATTRS).tolist()]
+
+
+def _fits(checks: tuple[Check, ...], row: tuple[int, ...]) -> bool:
+    for column, allowed in checks:
+        if isinstance(allowed, frozenset):
+            if row[column] not in allowed:
+                return False
+        elif bool(row[column]) is not allowed:
+            return False
+    return True
+
+
+def match(pattern: tuple[Token, ...], rows: list[tuple[int, ...]]) -> list[tuple[int, int]]:
+    """Every (start, end) the pattern matches, ordered by start, then end; no empty match."""
+    first_checks, first_low, _ = pattern[0]
+    found: list[tuple[int, int]] = []
+    for start in range(len(rows)):
+        if first_low and not _fits(first_checks, rows[start]):
+            continue  # the first token is required and does not fit here
+        ends: set[int] = set()
+        _extend(pattern, 0, start, rows, ends, set())
+        found += [(start, end) for end in sorted(ends) if end > start]
+    return found
+
+
+def _extend(
+    pattern: tuple[Token, ...],
+    index: int,
+    position: int,
+    rows: list[tuple[int, ...]],
+    ends: set[int],
+    seen: set[tuple[int, int]],
+) -> None:
+    """Add to `ends` every position where pattern[index:] can end when it starts at
+    `position`: each token spec takes between its bounds of consecutive fitting tokens."""
+    if (index, position) in seen:
+        return
+    seen.add((index, position))
+    if index == len(pattern):
+        ends.add(position)
+        return
+    checks, low, high = pattern[index]
+    taken = 0
+    while True:
+        if taken >= low:
+            _extend(pattern, index + 1, position + taken, rows, ends, seen)
+        if taken >= high or position + taken >= len(rows) or not _fits(checks, rows[position + taken]):
+            return
+        taken += 1
