@@ -1,0 +1,187 @@
+"""One test per kind of tagger failure fixed, on remarks written for the test (not rows of the
+labeled sets), with the shipped catalog and rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.matcher import Matcher
+
+from handlers.config import load_config
+from nlp import token_patterns
+from nlp.clean import clean_markup
+from nlp.rules import load_rules
+from nlp.tagger import build_tagger
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return build_tagger(load_config(ROOT / "app.yaml").catalog)
+
+
+def _tag(tagger, text):
+    return tagger.tag(text)
+
+
+def test_a_subject_word_alone_is_no_need_and_scores_below_a_named_service(shipped):
+    # "month-end" is a topic of outsourced accounting: silent alone, a weaker tag with a pain.
+    assert _tag(shipped, "month-end is on the 3rd this time").lead is False
+    weak = _tag(shipped, "month-end is a nightmare for them")
+    named = _tag(shipped, "their bookkeeping is a nightmare")
+    assert weak.service_ids == named.service_ids == ["outsourced_accounting"]
+    assert weak.services[0].score < named.services[0].score
+
+
+def test_cue_words_fold_their_inflections(shipped):
+    # "kick off" is a status cue; "kicks off" must be one too.
+    tags = _tag(shipped, "our security assessment for them kicks off on monday")
+    assert tags.lead is False
+    assert "engaged" in {m.kind for m in tags.modifiers}
+
+
+def test_a_doubt_is_not_a_negation(shipped):
+    # "'re not" overlaps the longer "not sure whether": a doubt about a need, not a refusal.
+    tags = _tag(shipped, "they're not sure whether to move the file server to azure")
+    assert tags.service_ids == ["cloud_migration"]
+    assert tags.negated == []
+
+
+def test_a_negation_does_not_reach_past_without(shipped):
+    tags = _tag(shipped, "the bank won't extend the loan without audited financials")
+    assert tags.service_ids == ["audit"]
+
+
+def test_if_after_a_question_word_is_not_hypothetical(shipped):
+    asked = _tag(shipped, "the owner asked me at lunch if we could look at their tax strategy")
+    assert asked.service_ids == ["tax_planning"]
+    wished = _tag(shipped, "if they ever want a tax strategy review we should talk")
+    assert wished.lead is False
+    assert "hypothetical" in {m.kind for m in wished.modifiers}
+
+
+def test_the_auditor_as_messenger_names_no_audit_need(shipped):
+    tags = _tag(shipped, "their auditors flagged that the reconciliations are months behind")
+    assert "audit" not in tags.service_ids
+    assert "outsourced_accounting" in tags.service_ids
+    assert _tag(shipped, "the audit committee is worried about the timeline").lead is False
+
+
+def test_today_after_a_past_purchase_is_not_historical(shipped):
+    tags = _tag(shipped, "they bought hubspot two years ago and the sales team still refuses to use it")
+    assert tags.service_ids == ["training_adoption"]
+
+
+def test_a_date_word_before_a_status_cue_is_no_status_update(shipped):
+    # "after kickoff" dates the pain; it is not news about our work.
+    tags = _tag(shipped, "their projects keep stalling after kickoff and nobody owns the follow through")
+    assert tags.service_ids == ["execution_support"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("the owner likes his bookkeeper and wants to keep her", "declined"),
+        ("they said the pen test is overkill for a company their size", "negated"),
+        ("we're midway through the cloud migration, 30 of 50 servers moved", "engaged"),
+        ("a sister company of theirs just raised a series b", "other_party"),
+        ("might be worth mentioning our tax planning work if the sale happens", "hypothetical"),
+    ],
+)
+def test_settled_states_and_other_parties_are_not_leads(shipped, text, kind):
+    tags = _tag(shipped, text)
+    assert tags.lead is False
+    assert kind in {m.kind for m in tags.modifiers}
+
+
+def test_a_bystander_company_is_another_party_for_triggers_too(shipped):
+    tags = _tag(shipped, "their biggest customer was acquired last week")
+    assert tags.lead is False
+    assert tags.modifiers[0].kind == "other_party"
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("Initech is selling off the packaging division", "ma_activity"),
+        ("they were bought by private equity in the spring", "ma_activity"),
+        ("they opened a Dublin office last month", "geographic_expansion"),
+        ("they're setting up a new sub in Singapore", "geographic_expansion"),
+        ("the founder is handing the ceo role to the coo", "leadership_change"),
+        ("Workday goes live at the end of the quarter", "technology_implementation"),
+        ("the hris rollout starts in march", "technology_implementation"),
+        ("they grew from 40 to 120 ppl in a year", "growth_milestone"),
+    ],
+)
+def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
+    assert _tag(shipped, text).trigger_ids == [trigger]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "teams is so slow today",
+        "need a receipt for the team dinner, who paid?",
+        "requested access to the shared drive, please approve",
+        "testing the new channel integration, ignore",
+        "my vpn keeps dropping every 20 min",
+        "the cfo is out this week, responses will be slow",
+    ],
+)
+def test_everyday_words_of_a_service_do_not_make_chatter_a_lead(shipped, text):
+    assert _tag(shipped, text).lead is False
+
+
+def test_norms_fold_any_letter_case(shipped):
+    vocab = shipped.nlp.vocab
+    assert vocab["AUDITS"].norm_ == vocab["Audited"].norm_ == vocab["auditing"].norm_ == "audit"
+
+
+def test_the_fast_path_says_what_the_pipeline_says(shipped):
+    texts = [
+        "they just raised a Series B and their books are a disaster",
+        "nobody is watching their firewall alerts at night, ceo is worried",
+        "lunch is here",
+        "we pitched managed security in the spring, they declined",
+    ]
+    one_by_one = [shipped.tag(text).to_json() for text in texts]
+    piped = [tags.to_json() for tags in shipped.tag_many(texts)]
+    assert one_by_one == piped
+    doc = shipped.nlp(clean_markup(texts[0]))
+    assert {(s.label_, s.id_) for s in doc.spans["scout"]} >= {("TRIGGER", "funding_round")}
+
+
+REMARKS = [
+    "they raised money money round last week",
+    "they raised a $20m growth round and are opening a second office in Denver",
+    "new cfo starts monday, the old controller left",
+    "revenue crossed 50 million this year, headcount hit 300 people",
+    "they are moving to netsuite and rolling out salesforce",
+    "Series - B closed, 3 new execs joined",
+    "from 40 to 200 ppl and counting",
+    "",
+]
+
+
+def test_token_patterns_match_as_spacys_matcher_does():
+    nlp = spacy.blank("en")
+    for trigger_id, patterns in load_rules().trigger_patterns.items():
+        for pattern in patterns:
+            matcher = Matcher(nlp.vocab, validate=True)
+            matcher.add(trigger_id, [pattern])
+            compiled = token_patterns.compile_pattern(pattern, nlp.vocab.strings)
+            for text in REMARKS:
+                doc = nlp(text)
+                expected = [(start, end) for _, start, end in matcher(doc)]
+                assert token_patterns.match(compiled, token_patterns.doc_rows(doc)) == expected, (pattern, text)
+
+
+def test_token_patterns_refuse_what_they_do_not_support():
+    strings = spacy.blank("en").vocab.strings
+    with pytest.raises(ValueError, match="not supported"):
+        token_patterns.compile_pattern([{"LEMMA": "raise"}], strings)
+    with pytest.raises(ValueError):
+        token_patterns.compile_pattern([{"NOT_AN_ATTR": 1}], strings)
