@@ -1,8 +1,9 @@
 """Slack events persisted before the ack: a Bolt middleware writes each message event Scout
-acts on, and each /flag command, to the inbox (with its first sighting, so Slack's retries are acked and dropped),
-the listener deletes the row when it is done, and a sweep in `scout serve` processes the rows
-a crashed process left behind. With the database away the event is not acked (503), so Slack
-itself retries it later; a /flag command goes on, and its remark to the spool."""
+acts on, and each /flag command, to the inbox (with the event's first sighting, so Slack's
+retries are acked and dropped); the listener deletes the row when it is done, and a sweep in
+`scout serve` processes the rows a crashed process left behind. With the database away an
+edit or a delete is not acked (503), so Slack itself retries it later; a /flag or a new
+message goes on unrecorded, and a remark it captures goes to the spool."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def inbox_middleware(scout: Scout) -> Callable[..., Awaitable[BoltResponse | Non
         try:
             fresh = await asyncio.to_thread(_receive, scout, key, body)
         except Unavailable:
-            if key.startswith(COMMAND_PREFIX):  # the /flag path spools it and answers politely
+            if _spoolable(body):  # acked at once, so not resent: its capture goes to the spool
                 return await next()
             log.warning("database unavailable: Slack event %s not acknowledged, Slack will retry it", key)
             return BoltResponse(status=503, body="")
@@ -68,6 +69,12 @@ def inbox_middleware(scout: Scout) -> Callable[..., Awaitable[BoltResponse | Non
         return await next()
 
     return persist_before_ack
+
+
+def _spoolable(body: dict[str, Any]) -> bool:
+    """A /flag or a new channel message needs the store only to file a remark, which the spool
+    does when the store is away; an edit or a delete needs the store itself."""
+    return bool(body.get("command")) or (body.get("event") or {}).get("subtype") is None
 
 
 def _monitored(scout: Scout, body: dict[str, Any]) -> bool:

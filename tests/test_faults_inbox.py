@@ -5,7 +5,6 @@ what a dead process left, once; Slack's retries of it are acked and dropped."""
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import sqlite3
 
@@ -18,8 +17,10 @@ from bot.server import build_web_app
 from bot.settings import SlackSettings
 from bot.slack_app import build_slack_app, inbox_sweep
 from handlers.context import Scout
+from handlers.spooling import replay_spool
 from store.db import Database
 from store.leads import list_leads
+from store.spool import Spool
 from store.tables import InboxEvent, SeenEvent
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers.slack_http import SECRET, Slack
@@ -122,25 +123,36 @@ async def test_an_edit_left_in_the_inbox_is_applied_on_restart(aiohttp_server, s
     assert lead.text == "they want a managed security service, urgently"
 
 
-async def test_with_the_store_locked_the_event_is_not_acked_so_slack_retries_it(
+async def test_with_the_store_locked_an_edit_is_not_acked_and_a_new_message_is_spooled(
         aiohttp_server, tmp_path, sqlite_template, config, tagger, clock, fake):
     path = tmp_path / "scout.db"
     shutil.copy(sqlite_template, path)
     db = Database.from_url(f"sqlite:///{path}")
-    scout = Scout(config=config, tagger=tagger, db=db, clock=clock)
+    scout = Scout(config=config, tagger=tagger, db=db, clock=clock, spool=Spool(tmp_path / "spool.jsonl"))
+    edit = {"type": "message", "subtype": "message_changed", "channel": "CGLOBEX",
+            "message": {**AUTO, "text": "they want a managed security service, urgently"}}
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN EXCLUSIVE")
     try:
         async with ClientSession() as http:
             _, slack = await _server(aiohttp_server, scout, fake, http)
-            assert (await slack.event(AUTO, "EvLOCKED")).status == 503
-            assert (await slack.event(AUTO, "EvLOCKED")).status == 503  # at once: the store was just found away
+            assert (await slack.event(edit, "EvEDIT")).status == 503  # the edit needs the store: Slack retries
+            assert (await slack.event(edit, "EvEDIT")).status == 503  # at once: the store was just found away
+            assert (await slack.event(AUTO, "EvNEW")).status == 200  # a capture can wait in the spool
+            (answer,) = await fake.wait_for("chat.postEphemeral")
+            assert "Saved: your remark on Globex will be filed shortly" in answer.params["text"]
+            assert fake.named("reactions.add") == []  # no lead yet to react for
+            (spooled,) = scout.spool.read()
+            assert (spooled.account, spooled.person, spooled.source) == ("globex", "olga", "channel")
+            assert (spooled.channel, spooled.message_ts) == ("CGLOBEX", AUTO["ts"])
+
             writer.execute("ROLLBACK")
             db.fail_fast_s = 0  # as when those seconds have passed
-            assert (await slack.event(AUTO, "EvLOCKED")).status == 200  # Slack's retry
-            await fake.wait_for("chat.postEphemeral")
-        assert len(_leads(scout)) == 1
-        assert json.loads(json.dumps(fake.named("reactions.add")[0].params))["timestamp"] == AUTO["ts"]
+            assert replay_spool(scout) == 1  # the recovery loop, within 10 s
+            assert (await slack.event(edit, "EvEDIT")).status == 200  # Slack's retry, a minute later
+            await fake.wait_until(lambda: _leads(scout)[0].text.endswith("urgently"), "the edit to follow")
+        (lead,) = _leads(scout)
+        assert (lead.channel, lead.message_ts) == ("CGLOBEX", AUTO["ts"])
     finally:
         writer.close()
         db.dispose()
