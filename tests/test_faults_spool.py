@@ -323,3 +323,34 @@ def test_a_flag_on_a_locked_store_is_spooled_then_filed_on_both_backends(db, con
     assert replay_spool(scout) == 1
     assert flag(scout, ask("dan", "acme they need an audit")).title == "Lead #2 flagged on Acme Corp"
     assert [lead.text for lead in _leads(scout)] == ["they want help with tax planning next year", "they need an audit"]
+
+
+def test_appends_racing_a_compaction_lose_nothing(tmp_path):
+    """Flags are spooled from worker threads while the recovery loop compacts the file: every
+    entry ends up either filed (removed after being read) or still in the spool, once."""
+    import threading
+
+    spool = Spool(tmp_path / "spool.jsonl")
+    written: list[str] = []
+    lock = threading.Lock()
+
+    def flagger(n: int) -> None:
+        for i in range(40):
+            entry = SpooledFlag.new(at=MONDAY, platform="slack", user="UDAN", person="dan", account="acme",
+                                    text=f"remark {n}-{i}", source="slash")
+            spool.append(entry)
+            with lock:
+                written.append(entry.id)
+
+    threads = [threading.Thread(target=flagger, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    filed: list[str] = []
+    while any(thread.is_alive() for thread in threads) or spool.read():
+        batch = [entry.id for entry in spool.read()][:25]
+        spool.remove(set(batch))
+        filed += batch
+    for thread in threads:
+        thread.join()
+    assert sorted(filed) == sorted(written)
+    assert len(set(filed)) == len(filed) == 160
