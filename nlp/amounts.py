@@ -92,6 +92,16 @@ def _may_have_date(text: str) -> bool:
     return not words.isdisjoint(_DATE_ENDING) and any(end in lower for end in _DATE_ENDS)
 
 
+def may_hold_money(word: str) -> bool:
+    """Whether a word (a token's text) could be part of an amount _MONEY finds: it holds a
+    currency symbol, a run of letters and digits that starts with a currency code, or
+    anything outside ASCII (where IGNORECASE folds more than str.lower). As a lexeme flag it
+    lets the tagger skip find_amounts where no token passes."""
+    if not word.isascii() or "$" in word:
+        return True
+    return any(run.startswith(_CODE_WORDS) for run in _RUN.findall(word.lower()))
+
+
 def may_start_date(word: str) -> bool:
     """Whether a word (a token's text) holds a run of letters and digits that could start a
     date: the test of _may_have_date, word by word. As a lexeme flag it lets the tagger skip

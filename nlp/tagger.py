@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp import components
-from nlp.amounts import find_amounts, find_dates, may_start_date
+from nlp.amounts import find_amounts, find_dates, may_hold_money, may_start_date
 from nlp.catalog import Catalog, WalletLine
 from nlp.clean import clean_markup
 from nlp.components import (
@@ -125,7 +125,8 @@ class Tagger:
         self._make_doc = self.nlp.make_doc
         pipeline = [proc for _, proc in self.nlp.pipeline if not isinstance(proc, components.ScoutNorms)]
         self._components = [getattr(proc, "annotate", proc) for proc in pipeline]
-        self._date_flag = lexeme_flag(self.nlp.vocab, may_start_date)
+        # Lexeme flags: could this word be part of a date, of an amount?
+        self._text_flags = [lexeme_flag(self.nlp.vocab, may_start_date), lexeme_flag(self.nlp.vocab, may_hold_money)]
         self._wallets: dict[int, tuple[AccountLike, dict[str, str]]] = {}
         self._next = {s.id: s.next for s in catalog.services}
         self._conflicting = {s.id for s in catalog.services if s.audit_conflict}
@@ -150,10 +151,12 @@ class Tagger:
 
     def _decide(self, doc: Doc, text: str, account: AccountLike | None, flagged: bool) -> Tags:
         mentions: list[Mention] = doc.user_data.get(components.MENTIONS_DATA) or []
-        # Dates only where a word could start one (a lexeme flag, one array read).
-        dates = find_dates(text) if doc.to_array(self._date_flag).any() else []
+        # Dates and amounts only where a word could be part of one (one array read).
+        may_date, may_money = doc.to_array(self._text_flags).any(axis=0).tolist() if len(doc) else (False, False)
+        dates = find_dates(text) if may_date else []
+        amounts = find_amounts(text) if may_money else []
         if not mentions:  # most chatter
-            return Tags(lead=False, score=0.0, amounts=find_amounts(text), dates=dates)
+            return Tags(lead=False, score=0.0, amounts=amounts, dates=dates)
         # The wallet only matters for mentions.
         wallet = self._wallet(account) if account else {}
         is_audit_client = wallet.get("audit") == "provided"
@@ -202,7 +205,7 @@ class Tagger:
             triggers=list(triggers.values()),
             suggested=self._suggest([s.id for s in found], list(triggers), negated),
             negated=negated,
-            amounts=find_amounts(text),
+            amounts=amounts,
             modifiers=modifiers,
             dates=dates,
         )
