@@ -79,12 +79,13 @@ def make_scout_norms(nlp: Language, name: str) -> ScoutNorms:
 
 
 class ScoutSpanRuler(SpanRuler):
-    """spaCy's SpanRuler, with a lean `match` for a ruler that holds only phrase patterns.
+    """spaCy's SpanRuler, lean for a ruler that holds only phrase patterns.
 
     SpanRuler.match also runs its token Matcher, empty here, under a warnings filter that
     silences the empty Matcher's warning; setting up that filter costs more than the phrase
     matching itself. With no token patterns, this calls the PhraseMatcher alone and builds the
-    same spans in the same order. The component keeps the name "span_ruler"."""
+    same spans in the same order, and keeps them as plain tuples too (MATCHES_KEY), which is
+    all `annotate`, the tagger's path, makes. The component keeps the name "span_ruler"."""
 
     def match(self, doc: Doc) -> list[Span]:
         if len(self.matcher):
@@ -192,7 +193,6 @@ class Mention:
     start: int
     end: int
     text: str
-    clause: int = 0
     cued: bool = False  # a need or pain cue in the same clause
     expand: bool = False  # an expansion cue ("more", "another entity") in the same clause
     modifiers: list[tuple[str, str]] = field(default_factory=list)  # (kind, cue text)
@@ -314,7 +314,7 @@ class ScoutContext:
         result = []
         for start, end, label, span_id in mentions:
             here = clause[start]
-            mention = Mention(label, span_id, start, end, span_text(start, end), here)
+            mention = Mention(label, span_id, start, end, span_text(start, end))
             for cue_start, cue_end, cue_label, _cue_id, cue_clause, scope in cues_at:
                 if cue_clause != here:
                     continue
