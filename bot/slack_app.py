@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import re
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -67,8 +68,21 @@ def _slack(user: str, text: str = "", channel: str | None = None, source: str = 
     return Request(platform="slack", user=user, text=text, channel=channel, source=source, **kw)
 
 
+# Handler calls at once, per event loop. Handler work is mostly Python holding the GIL: each
+# more thread running it slows the event loop that acks every other request. bench/ack.py at
+# 200 /flag/s on 2 cores: ack p50 ~1-2 s with the default six threads, ~19 ms with one (the
+# replies wait instead, and response_url takes them for 30 minutes).
+HANDLER_SLOTS = 1
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
 async def _run(fn: Callable[..., Reply], *args: Any) -> Reply:
-    return await asyncio.to_thread(fn, *args)
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(HANDLER_SLOTS)
+    async with slots:
+        return await asyncio.to_thread(fn, *args)
 
 
 def build_slack_app(scout: Scout, settings: SlackSettings, client: AsyncWebClient | None = None) -> AsyncApp:
