@@ -14,9 +14,11 @@ from nlp.tagger import build_tagger
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests/data"
 # Floors a little under the figures in the README, so a regression fails and noise does not.
-SERVICES_F1 = 0.75
-TRIGGERS_F1 = 0.80
-FALSE_ALARMS = 0.10
+# (No floor on tests/data/heldout.jsonl: it is only read for its scores, never tuned on.)
+FLOORS = {
+    "dev.jsonl": {"services_f1": 0.84, "triggers_f1": 0.95, "false_alarms": 0.05},
+    "dev2.jsonl": {"services_f1": 0.80, "triggers_f1": 0.86, "false_alarms": 0.05},
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +36,14 @@ def test_dev_set_is_big_and_varied_enough():
     assert len(services) == 26
 
 
-def test_dev_set_scores(shipped):
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_dev_set_scores(shipped, name):
     config, tagger = shipped
-    report = evaluate(read_rows(DATA / "dev.jsonl"), lambda row: tagger.tag(row["text"]))
-    assert report.services.f1 >= SERVICES_F1
-    assert report.triggers.f1 >= TRIGGERS_F1
-    assert report.false_alarm_rate <= FALSE_ALARMS
+    report = evaluate(read_rows(DATA / name), lambda row: tagger.tag(row["text"]))
+    floors = FLOORS[name]
+    assert report.services.f1 >= floors["services_f1"]
+    assert report.triggers.f1 >= floors["triggers_f1"]
+    assert report.false_alarm_rate <= floors["false_alarms"]
 
 
 def test_channel_chatter_almost_never_looks_like_a_lead(shipped):
