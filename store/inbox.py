@@ -54,7 +54,3 @@ def claim_stale(session: Session, platform: str, now: datetime, stale: timedelta
             session.refresh(row)
             taken.append(row)
     return taken
-
-
-def pending_count(session: Session) -> int:
-    return len(session.exec(select(InboxEvent.key)).all())

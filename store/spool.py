@@ -115,9 +115,6 @@ class Spool:
         with self._locked():
             return list(self._entries())
 
-    def __len__(self) -> int:
-        return len(self.read())
-
     def remove(self, ids: set[str]) -> None:
         """Drop filed entries: truncate when none is left, else rewrite the rest atomically."""
         if not ids:
