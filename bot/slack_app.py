@@ -69,10 +69,11 @@ def _slack(user: str, text: str = "", channel: str | None = None, source: str = 
 
 
 # Handler calls at once, per event loop. Handler work is mostly Python holding the GIL: each
-# more thread running it slows the event loop that acks every other request. bench/ack.py at
-# 200 /flag/s on 2 cores: ack p50 ~1-2 s with the default six threads, ~19 ms with one (the
-# replies wait instead, and response_url takes them for 30 minutes).
-HANDLER_SLOTS = 1
+# more thread running it slows the event loop that acks every other request. Two let one run
+# while the other waits on the database. bench/ack.py at 200 /flag/s on 2 cores: ack p50
+# ~1-2 s with the default six threads, 22-30 ms with two (one: ~20 ms, but on PostgreSQL its
+# replies fall seconds behind already at 100/s); docs/benchmarks.md has the figures.
+HANDLER_SLOTS = 2
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
