@@ -442,6 +442,28 @@ async def test_a_private_account_is_its_teams_alone(bot, private_acme, person, a
     assert (_lead(private_acme, 1).snoozed_until is not None) == allowed
 
 
+@pytest.mark.parametrize("private", [False, True])
+async def test_escalations_reach_managers_but_never_for_a_private_account_they_are_not_on(bot, firm, config,
+                                                                                          private):
+    acme = config.account("acme").model_copy(update={"private": private})
+    firm.config = config.model_copy(update={"accounts": [acme, *config.accounts[1:]]})
+    with firm.db.session() as session:  # lead 1 sat through three digests: this one escalates it
+        lead = get_lead(session, 1)
+        lead.nudges = firm.config.digests.weekly.escalate_after - 1
+        session.add(lead)
+    await bot.prepare_digests(("lee", "olga", "maria"))
+    renderers, senders = bot.digest_env()
+    run_weekly(firm, renderers)
+    await asyncio.to_thread(drain, firm.db, senders, firm.now)
+    to_maria = [message for to, message in bot.delivered() if to == bot.recipient("maria")]
+    if private:
+        assert to_maria == []
+    else:
+        (escalation,) = to_maria
+        assert "Undecided leads on Acme Corp" in escalation and ACME_REMARK in escalation
+    assert any(to == bot.recipient("lee") and ACME_REMARK in message for to, message in bot.delivered())
+
+
 # -- monitored channels ----------------------------------------------------------------------------
 
 
