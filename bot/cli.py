@@ -139,7 +139,7 @@ def _fixed_clock(text: str | None):  # noqa: ANN202 - a clock callable
 
 def _cmd_digest(args: argparse.Namespace) -> int:
     from bot.delivery import platforms
-    from bot.outbox import drain
+    from bot.outbox import DRAIN_BATCH, drain
     from bot.render_text import render_text
     from handlers import digest_run
 
@@ -158,7 +158,12 @@ def _cmd_digest(args: argparse.Namespace) -> int:
         raise SetupError("no platform to send digests to: set SLACK_BOT_TOKEN (see README, Slack), or use --dry-run")
     run = digest_run.run_weekly if args.cadence == "weekly" else digest_run.run_monthly
     report = run(scout, renderers, grace=False)
-    sent, failed = drain(scout.db, senders, scout.now)
+    sent = failed = 0
+    while True:  # one drain sends at most a batch; a firm with hundreds of accounts queues more
+        batch = drain(scout.db, senders, scout.now, DRAIN_BATCH)
+        sent, failed = sent + batch[0], failed + batch[1]
+        if sum(batch) < DRAIN_BATCH:  # nothing due is left (a failed message waits for its retry)
+            break
     for line in report.lines():
         print(line)
     print(f"Sent {sent} message(s)" + (f"; {failed} failed and will be retried by `scout serve`" if failed else "."))

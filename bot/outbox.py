@@ -48,8 +48,11 @@ class _Outcome:
     permanent: bool = False
 
 
+DRAIN_BATCH = 500  # messages per drain call, so one call never holds the sender for long
+
+
 def drain(db: Database, senders: Mapping[str, Sender], clock: Callable[[], datetime],
-          limit: int = 500) -> tuple[int, int]:
+          limit: int = DRAIN_BATCH) -> tuple[int, int]:
     """Send what is due on the platforms in `senders`. Returns (sent, failed attempts)."""
     sent = failed = 0
     for _ in range(limit):

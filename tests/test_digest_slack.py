@@ -162,6 +162,23 @@ async def test_cli_digest_sends_once_per_period_and_dry_run_sends_nothing(fake, 
     assert len(fake.named("chat.postMessage")) == 2
 
 
+async def test_cli_digest_sends_everything_queued_even_beyond_one_drain_batch(fake, monkeypatch, tmp_path):
+    """A firm with hundreds of accounts queues more than one drain call sends (bench/digest.py
+    found 500 of 1,000 sent): the command drains until nothing due is left."""
+    import bot.outbox
+
+    now = "2026-11-16T10:00:00-05:00"
+    _cli(["db", "upgrade"], monkeypatch, tmp_path, {})
+    scout = build_scout()
+    flag(scout, ask("dan", "acme they want tax planning help"))
+    scout.db.dispose()
+    monkeypatch.setattr(bot.outbox, "DRAIN_BATCH", 1)  # one message per drain call, however it is called
+    monkeypatch.setattr(bot.outbox.drain, "__defaults__", (1,))
+    code, out, _ = await asyncio.to_thread(_cli, ["digest", "weekly", "--now", now], monkeypatch, tmp_path, _env(fake))
+    assert code == 0 and "acme: 2 message(s) queued" in out and "Sent 2 message(s)." in out
+    assert [p.params["channel"] for p in fake.named("chat.postMessage")] == ["CACME", "ULEE"]
+
+
 def test_cli_digest_without_a_platform_says_what_to_set(monkeypatch, tmp_path):
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     code, _, err = _cli(["digest", "weekly"], monkeypatch, tmp_path, {})
