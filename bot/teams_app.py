@@ -26,6 +26,7 @@ from handlers.context import Scout
 from handlers.errors import Answer
 from handlers.guards import require_lead, require_person
 from handlers.monitor import channel_message, flag_suggested
+from handlers.privacy import message_deleted, message_edited
 from handlers.replies import Reply
 from handlers.requests import Request
 from store.conversations import remember
@@ -266,8 +267,9 @@ class ScoutTeamsBot(ActivityHandler):
 
         async def flag_message(request, lead_id, inputs, _):  # noqa: ANN001, ANN202
             remark = str(inputs.get("remark") or "")
-            asked = Request(platform="teams", user=request.user, text=remark,
-                            channel=str(inputs.get("channel") or "") or None, source="teams")
+            asked = Request(platform="teams", user=request.user, text=remark, source="teams",
+                            channel=str(inputs.get("channel") or "") or None,
+                            message_ts=lead_id or None)  # the offer's "lead" is the message's id
             return await run(flag_suggested, asked), []
 
         handlers = {"drop": drop, "dropreason": reason, "qualify": qualify, "qualify_save": save,
@@ -293,6 +295,16 @@ class ScoutTeamsBot(ActivityHandler):
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         return  # the reference was kept in on_turn
+
+    async def on_message_update_activity(self, turn_context: TurnContext) -> None:
+        """A channel message was edited: a remark captured from it follows (nothing else is kept)."""
+        activity = turn_context.activity
+        text = (TurnContext.remove_recipient_mention(activity) or activity.text or "").strip()
+        await asyncio.to_thread(message_edited, self.scout, _channel_of(activity), activity.id, text)
+
+    async def on_message_delete_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        await asyncio.to_thread(message_deleted, self.scout, _channel_of(activity), activity.id)
 
 
 def _bind(run: Callable[..., Awaitable[Reply]], fn: Callable[..., Reply]):  # noqa: ANN202

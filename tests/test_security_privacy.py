@@ -180,3 +180,63 @@ def test_delivered_digests_are_pruned_after_60_days_and_pending_ones_never(scout
     clock.advance(days=2)
     prune(scout)
     assert _copies(scout) == [{"text": "later"}]
+
+
+# -- Teams edits and deletes follow too -----------------------------------------------------------------
+
+
+def _teams_edit(teams, original: dict, kind: str, text: str = "") -> dict:
+    activity = {**original, "type": kind, "text": text}
+    activity["channelData"] = {**original["channelData"],
+                               "eventType": "editMessage" if kind == "messageUpdate" else "softDeleteMessage"}
+    return activity
+
+
+async def test_a_teams_message_edited_or_deleted_takes_its_captured_remark_along(aiohttp_server, scout, config):
+    from store.leads import list_leads
+
+    globex = config.account("globex").model_copy(update={"teams_channel": "19:globex@thread.tacv2"})
+    scout.config = config.model_copy(update={"accounts": [config.accounts[0], globex, config.accounts[2]]})
+    async with open_teams(aiohttp_server, scout) as teams:
+        original = teams.activity("29:olga", "honestly they really need a proper pen test before the audit",
+                                  channel="19:globex@thread.tacv2", mention=False)
+        assert (await teams.post(original)).status in (200, 201)
+        await teams.connector.wait_for("reply")
+        edited = _teams_edit(teams, original, "messageUpdate", "they need a pen test, and soon")
+        assert (await teams.post(edited)).status in (200, 201)
+        with scout.db.session() as session:
+            (lead,) = list_leads(session)
+        assert lead.text == "they need a pen test, and soon" and "before the audit" not in json.dumps(lead.tags)
+        assert (await teams.post(_teams_edit(teams, original, "messageDelete"))).status in (200, 201)
+        with scout.db.session() as session:
+            (lead,) = list_leads(session)
+    assert (lead.stage, lead.stage_reason) == ("dropped", "message deleted")
+    assert "pen test" not in lead.text
+
+
+async def test_a_remark_flagged_from_a_teams_offer_follows_its_message(aiohttp_server, scout):
+    from store.leads import list_leads
+
+    async with open_teams(aiohttp_server, scout) as teams:
+        await teams.say("29:dan", "help", channel=None, mention=False)
+        await teams.connector.wait_for("reply")
+        original = teams.activity("29:dan", "honestly they keep asking who could handle their tax planning next year",
+                                  mention=False)
+        await teams.post(original)
+        (offer,) = await teams.connector.wait_for("send")
+        flag_it = next(a["data"] for a in _submits(offer.card) if a["data"]["scout"] == "flag_message")
+        await teams.submit("29:dan", flag_it, reply_to="act-2", channel=None)
+        await teams.connector.wait_for("update")
+        await teams.post(_teams_edit(teams, original, "messageUpdate", "they asked about tax planning again"))
+        with scout.db.session() as session:
+            (lead,) = list_leads(session)
+    assert (lead.message_ts, lead.text) == (original["id"], "they asked about tax planning again")
+
+
+def _submits(node) -> list[dict]:  # noqa: ANN001
+    if isinstance(node, dict):
+        found = [node] if node.get("type") == "Action.Submit" else []
+        return found + [a for value in node.values() for a in _submits(value)]
+    if isinstance(node, list):
+        return [a for value in node for a in _submits(value)]
+    return []
