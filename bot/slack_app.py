@@ -37,9 +37,10 @@ from handlers.flag import flag, link_message
 from handlers.guards import require_lead, require_person
 from handlers.leads import home
 from handlers.monitor import channel_message, flag_suggested
+from handlers.people import identify, may_see, stranger_text
 from handlers.pipeline import pipeline
 from handlers.privacy import message_deleted, message_edited
-from handlers.replies import Reply
+from handlers.replies import Reply, refused
 from handlers.requests import Request
 from store.digests import save_payload, sent_with_lead
 
@@ -319,13 +320,20 @@ def _register_modals(app: AsyncApp, scout: Scout) -> None:
         await ack()
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id")
+        user = body["user"]["id"]
+        person = identify(scout.config, _slack(user))
+        if person is None:  # a stranger sees no account list and no guess, only the refusal
+            await client.chat_postEphemeral(channel=channel or user, user=user,
+                                            **render_blocks(refused(stranger_text())))
+            return
         account = account_for_channel(scout.config, channel)
         tags = await asyncio.to_thread(scout.tagger.tag, message.get("text", ""), account, True)
         guess = ", ".join(scout.config.service_name(s) for s in tags.service_ids)
         guess = f"Scout's guess: {guess}" if guess else ""
         metadata = {"channel": channel, "ts": message.get("ts")}
         account_id = account.id if account else None
-        view = modals.flag_modal(scout.config, message.get("text", ""), account_id, guess, metadata)
+        listed = [a for a in scout.config.accounts if not a.private or may_see(person, a)]
+        view = modals.flag_modal(scout.config, message.get("text", ""), account_id, guess, metadata, listed)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(modals.FLAG_CALLBACK)

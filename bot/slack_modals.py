@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.blockkit import fit_plain
-from handlers.config import AppConfig
+from handlers.config import Account, AppConfig
 from handlers.decide import DIMENSIONS, DROP_REASONS
 from store.tables import OPEN_STAGES, Rating
 
@@ -80,8 +80,9 @@ def qualify_modal(lead_id: int, current: dict[str, str | None], metadata: dict[s
 
 
 def flag_modal(config: AppConfig, text: str, account_id: str | None, guess: str,
-               metadata: dict[str, Any]) -> dict[str, Any]:
-    accounts = [(a.name, a.id) for a in config.accounts][:MAX_OPTIONS]
+               metadata: dict[str, Any], listed: list[Account] | None = None) -> dict[str, Any]:
+    """`listed`: the accounts to offer (a private account only to its team); all by default."""
+    accounts = [(a.name, a.id) for a in (config.accounts if listed is None else listed)][:MAX_OPTIONS]
     return {
         "type": "modal", "callback_id": FLAG_CALLBACK, "title": _text("Flag as lead"),
         "submit": _text("Flag"), "close": _text("Cancel"),

@@ -492,3 +492,35 @@ async def _until(ready, timeout: float = 10.0) -> None:  # noqa: ANN001
         if loop.time() > deadline:
             raise AssertionError("timed out")
         await asyncio.sleep(0.01)
+
+
+# -- the Slack message shortcut --------------------------------------------------------------------------
+
+
+async def _shortcut(client, user: str) -> None:
+    await client.interact({
+        "type": "message_action", "callback_id": "flag_as_lead", "user": {"id": user}, "trigger_id": "trig.3",
+        "channel": {"id": "CACME"}, "response_url": client.response_url,
+        "message": {"ts": "1700000000.000500", "text": "their books are a mess", "user": "UCLIENT"},
+        "message_ts": "1700000000.000500",
+    })
+
+
+async def test_a_stranger_using_flag_as_lead_sees_no_account_and_no_guess(aiohttp_server, firm):
+    async with open_slack(aiohttp_server, firm) as client:
+        await _shortcut(client, "UNOBODY")
+        (refusal,) = await client.fake.wait_for("chat.postEphemeral")
+    shown = json.dumps(refusal.params)
+    assert "don't know you" in shown
+    assert client.fake.named("views.open") == []
+    for secret in ("Acme Corp", "Globex", "Initech", "Outsourced accounting"):
+        assert secret not in shown
+
+
+@pytest.mark.parametrize(("person", "listed"), [("UTOM", False), ("UMARIA", False), ("UDAN", True)])
+async def test_flag_as_lead_lists_a_private_account_only_to_its_team(aiohttp_server, private_acme, person, listed):
+    async with open_slack(aiohttp_server, private_acme) as client:
+        await _shortcut(client, person)
+        (opened,) = await client.fake.wait_for("views.open")
+    accounts = [o["value"] for o in opened.params["view"]["blocks"][0]["element"]["options"]]
+    assert ("acme" in accounts) == listed and "globex" in accounts
