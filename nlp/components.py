@@ -252,6 +252,9 @@ def _drop_contained(spans: list[_Match]) -> list[_Match]:
     return kept
 
 
+NOT_AFTER_WINDOW = 5  # tokens before a modifier cue where its `not_after` words cancel it
+
+
 class ScoutContext:
     """Marks each mention as cued (a need or pain nearby) and collects its modifiers.
 
@@ -286,13 +289,12 @@ class ScoutContext:
         if not matches:
             doc.user_data[MENTIONS_DATA] = []
             return doc
-        spans = matches
         # Longest match wins among services ("security audit" is not also "audit"; "audit
         # committee" names no service at all), and among triggers; a trigger and a service
         # may share words.
-        mentions = _drop_contained([s for s in spans if s[2] in SERVICE_MENTIONS or s[2] == NOT_SERVICE])
+        mentions = _drop_contained([m for m in matches if m[2] in SERVICE_MENTIONS or m[2] == NOT_SERVICE])
         mentions = [m for m in mentions if m[2] != NOT_SERVICE]
-        mentions += _drop_contained([s for s in spans if s[2] == TRIGGER])
+        mentions += _drop_contained([m for m in matches if m[2] == TRIGGER])
         if not mentions:
             doc.user_data[MENTIONS_DATA] = []
             return doc
@@ -304,7 +306,7 @@ class ScoutContext:
         def span_text(start: int, end: int) -> str:
             return text[offsets[start] : offsets[end - 1] + lengths[end - 1]]
 
-        cues = _drop_pseudo(_drop_contained([s for s in spans if s[2] not in MENTIONS]))
+        cues = _drop_pseudo(_drop_contained([m for m in matches if m[2] not in MENTIONS]))
         cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
         needs_words = any(k in self._closer_ids or k in self._not_after_ids for k in kinds)
@@ -367,9 +369,6 @@ class ScoutContext:
         return any(lowers[i] in words for i in between)
 
 
-NOT_AFTER_WINDOW = 5
-
-
 def _drop_pseudo(cues: list[_Match]) -> list[_Match]:
     """Pseudo-modifiers are dropped after they swallowed what they contain; so is a modifier
     cue that overlaps a longer need or pain cue ("they're not sure whether": "'re not" is
@@ -419,9 +418,9 @@ class TriggerPatterns:
     """Token patterns for trigger events, in spaCy Matcher syntax, matched by
     nlp.token_patterns on the doc's arrays (spaCy's Matcher gives the same matches, checking
     its word lists in Python token by token). Each pattern runs only on remarks containing a
-    word it can start with, and most channel chatter contains none of those words. A pattern
-    also waits for every other word it cannot do without ("new" alone does not wake "new" + a
-    role), so it runs only where it could match."""
+    word of its anchor, the least common of the word lists it cannot do without, and most
+    channel chatter contains none; it also waits for every other word it cannot do without
+    ("new" alone does not wake "new" + a role), so it runs only where it could match."""
 
     def __init__(self, nlp: Language, name: str, patterns: dict[str, list[list[dict[str, Any]]]]) -> None:
         self.name = name
