@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 
-from handlers.config import Account, AppConfig
+from handlers.config import Account, AppConfig, Person
+from handlers.people import may_see
 
 
 def _names(account: Account) -> list[str]:
@@ -39,9 +40,15 @@ def split_account(config: AppConfig, text: str) -> tuple[Account | None, str]:
     return None, text
 
 
-def closest_accounts(config: AppConfig, word: str, limit: int = 3) -> list[Account]:
+def known_to(config: AppConfig, person: Person | None) -> list[Account]:
+    """The accounts a person may learn exist: every one but the `private` accounts they are not
+    on, whose very names are confidential (docs/security.md)."""
+    return [a for a in config.accounts if not a.private or (person is not None and may_see(person, a))]
+
+
+def closest_accounts(config: AppConfig, word: str, limit: int = 3, person: Person | None = None) -> list[Account]:
     """Accounts whose id, name or alias looks like `word`, for "Did you mean ...?"."""
-    by_name = {n.casefold(): a for a in config.accounts for n in _names(a)}
+    by_name = {n.casefold(): a for a in known_to(config, person) for n in _names(a)}
     matches = difflib.get_close_matches(word.casefold(), list(by_name), n=limit * 2, cutoff=0.6)
     found: list[Account] = []
     for match in matches:
@@ -50,10 +57,10 @@ def closest_accounts(config: AppConfig, word: str, limit: int = 3) -> list[Accou
     return found[:limit]
 
 
-def did_you_mean(config: AppConfig, word: str) -> str:
-    close = closest_accounts(config, word)
+def did_you_mean(config: AppConfig, word: str, person: Person | None = None) -> str:
+    close = closest_accounts(config, word, person=person)
     if not close:
-        ids = ", ".join(a.id for a in config.accounts)
+        ids = ", ".join(a.id for a in known_to(config, person))
         return f"I don't know an account called \u201c{word}\u201d. Accounts: {ids}."
     names = " or ".join(f"{a.name} ({a.id})" for a in close)
     return f"I don't know an account called \u201c{word}\u201d. Did you mean {names}?"

@@ -8,7 +8,7 @@ from handlers.context import Scout
 from handlers.errors import Answer, use_case
 from handlers.filing import file_remark
 from handlers.guards import require_person
-from handlers.people import may_see
+from handlers.people import identify, may_see
 from handlers.replies import Action, Field, Reply, error, usage
 from handlers.requests import Request
 from handlers.spooling import spool_flag
@@ -39,7 +39,8 @@ def parse_flag_text(scout: Scout, request: Request) -> tuple[Account, str]:
         account = account_for_channel(scout.config, request.channel)
         if account is None:
             first = text.split()[0]
-            raise Answer(error(did_you_mean(scout.config, first) + "\n\n" + FLAG_USAGE, "Which account?"))
+            raise Answer(error(did_you_mean(scout.config, first, identify(scout.config, request)) + "\n\n"
+                               + FLAG_USAGE, "Which account?"))
         remark = text
     if not remark.strip():
         raise Answer(usage("Flag a lead", f"What did you hear on {account.name}?\n\n{FLAG_USAGE}"))

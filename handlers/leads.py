@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.accounts import did_you_mean, find_account
+from handlers.accounts import did_you_mean, find_account, known_to
 from handlers.config import Person
 from handlers.context import Scout
 from handlers.errors import Answer, use_case
@@ -32,8 +32,8 @@ def leads(scout: Scout, request: Request) -> Reply:
         else:
             if word:
                 account = find_account(scout.config, word)
-                if account is None:
-                    raise Answer(error(did_you_mean(scout.config, word), "Which account?"))
+                if account is None or account not in known_to(scout.config, person):
+                    raise Answer(error(did_you_mean(scout.config, word, person), "Which account?"))
                 require_access(scout, person, account)
                 accounts = [account.id]
                 title = f"Open leads: {account.name}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.accounts import account_for_channel, did_you_mean, find_account
+from handlers.accounts import account_for_channel, did_you_mean, find_account, known_to
 from handlers.config import Account, Person
 from handlers.context import Scout
 from handlers.errors import Answer, use_case
@@ -31,8 +31,8 @@ def pipeline(scout: Scout, request: Request) -> Reply:
     word = request.text.strip()
     if word:
         account = find_account(scout.config, word)
-        if account is None:
-            raise Answer(error(did_you_mean(scout.config, word), "Which account?"))
+        if account is None or account not in known_to(scout.config, person):
+            raise Answer(error(did_you_mean(scout.config, word, person), "Which account?"))
     else:
         account = account_for_channel(scout.config, request.channel)
     if account is None:

@@ -212,7 +212,8 @@ def assert_sees_nothing_of_acme(shown: str, *, own: str | None = None) -> None:
 
 def refused(shown: str) -> bool:
     return any(words in shown for words in ("don't know you", "only the Acme Corp account team",
-                                            "can't find lead #", "nothing of yours to undo"))
+                                            "can't find lead #", "nothing of yours to undo",
+                                            "I don't know an account called"))
 
 
 # -- flag ------------------------------------------------------------------------------------
@@ -432,8 +433,9 @@ def private_acme(firm, config):
 async def test_a_private_account_is_its_teams_alone(bot, private_acme, person, allowed):
     shown = await bot.command(person, "pipeline acme")
     assert (ACME_REMARK in shown) == allowed
-    if not allowed:
-        assert refused(shown)
+    if not allowed:  # as if there were no such account: its name and lead are confidential too
+        assert "I don't know an account called" in shown
+        assert "Acme Corp" not in shown and "Lee Lead" not in shown
         assert_sees_nothing_of_acme(shown)
     portfolio = await bot.command(person, "pipeline")
     assert ("Acme Corp" in portfolio) == allowed
@@ -462,6 +464,13 @@ async def test_escalations_reach_managers_but_never_for_a_private_account_they_a
         (escalation,) = to_maria
         assert "Undecided leads on Acme Corp" in escalation and ACME_REMARK in escalation
     assert any(to == bot.recipient("lee") and ACME_REMARK in message for to, message in bot.delivered())
+
+
+@pytest.mark.parametrize(("person", "suggested"), [("dan", True), ("maria", False), ("tom", False)])
+async def test_a_private_account_is_suggested_only_to_its_team(bot, private_acme, person, suggested):
+    shown = await bot.command(person, "pipeline acmee")
+    assert "I don't know an account called" in shown
+    assert ("Acme Corp" in shown) == suggested
 
 
 # -- monitored channels ----------------------------------------------------------------------------
