@@ -23,6 +23,7 @@ from handlers.flag import flag
 from store.leads import get_lead
 from tests.conftest import ask
 from tests.helpers.slack_http import BOT_TOKEN, open_slack
+from tests.helpers.slack_limits import assert_every_call
 from tests.helpers.teams_http import ACME_CHANNEL, open_teams
 
 ACME_REMARK = "they want help with tax planning"  # lead 1, Dan's
@@ -193,6 +194,7 @@ async def bot(request, aiohttp_server, firm):
     if request.param == "slack":
         async with open_slack(aiohttp_server, firm) as client:
             yield SlackDriver(client)
+        assert_every_call(client.fake)  # whatever the test did, Slack would have taken every payload
     else:
         async with open_teams(aiohttp_server, firm) as client:
             yield TeamsDriver(client)

@@ -159,3 +159,12 @@ def assert_view(view: dict[str, Any]) -> None:
 
 def assert_element(element: dict[str, Any]) -> None:
     _element(element, "element")
+
+
+def assert_every_call(fake: Any) -> None:
+    """Every message and view Scout sent a fake Slack (tests/fakes/slack_api.py) is within limits."""
+    for call in fake.calls:
+        if call.method.startswith("views."):
+            assert_view(call.params["view"])
+        elif call.method.startswith(("chat.post", "chat.update", "response_url")) and call.params.get("blocks"):
+            assert_message({"text": call.params.get("text", ""), "blocks": call.params["blocks"]})
