@@ -16,8 +16,8 @@ DATA = ROOT / "tests/data"
 # Floors a little under the figures in the README, so a regression fails and noise does not.
 # (No floor on tests/data/heldout.jsonl: it is only read for its scores, never tuned on.)
 FLOORS = {
-    "dev.jsonl": {"services_f1": 0.84, "triggers_f1": 0.95, "false_alarms": 0.05},
-    "dev2.jsonl": {"services_f1": 0.80, "triggers_f1": 0.86, "false_alarms": 0.05},
+    "dev.jsonl": {"services_f1": 0.86, "triggers_f1": 0.95, "false_alarms": 0.05},
+    "dev2.jsonl": {"services_f1": 0.82, "triggers_f1": 0.86, "false_alarms": 0.05},
 }
 
 
