@@ -103,15 +103,27 @@ def may_hold_money(word: str) -> bool:
 
 
 def may_start_date(word: str) -> bool:
-    """Whether a word (a token's text) holds a run of letters and digits that could start a
-    date: the test of _may_have_date, word by word. As a lexeme flag it lets the tagger skip
-    find_dates on remarks where no token passes (most of them)."""
+    """Whether a word (a token's text) holds a run of letters and digits that starts a date
+    on its own: a month, q1-q4, h1, h2, 20xx or fy. With the next two tests, as lexeme flags,
+    the tagger skips find_dates where _may_have_date would say no: a remark needs one such
+    word, or a period word and a deictic or "end" word."""
     for run in _RUN.findall(word.lower()):
-        if run in _DATE_MONTHS or run in _DATE_DEICTIC or run in _DATE_ENDING or run.startswith(_DATE_STARTS):
-            return True
-        if run.startswith("fy"):
+        if run in _DATE_MONTHS or run.startswith(_DATE_STARTS) or run.startswith("fy"):
             return True
     return False
+
+
+def may_name_period(word: str) -> bool:
+    """Whether a word holds a period ("week", "year", "spring"...): "next year", "year-end"."""
+    lower = word.lower()
+    return any(period in lower for period in _DATE_PERIODS)
+
+
+def may_point_at_period(word: str) -> bool:
+    """Whether a word is "this", "next" or "last", or holds "end": the other half of "next
+    year" and "year-end"."""
+    lower = word.lower()
+    return lower in _DATE_DEICTIC or "end" in lower
 
 
 def find_dates(text: str) -> list[str]:

@@ -22,7 +22,14 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp import components
-from nlp.amounts import find_amounts, find_dates, may_hold_money, may_start_date
+from nlp.amounts import (
+    find_amounts,
+    find_dates,
+    may_hold_money,
+    may_name_period,
+    may_point_at_period,
+    may_start_date,
+)
 from nlp.catalog import Catalog, WalletLine
 from nlp.clean import clean_markup
 from nlp.components import (
@@ -125,8 +132,10 @@ class Tagger:
         self._make_doc = self.nlp.make_doc
         pipeline = [proc for _, proc in self.nlp.pipeline if not isinstance(proc, components.ScoutNorms)]
         self._components = [getattr(proc, "annotate", proc) for proc in pipeline]
-        # Lexeme flags: could this word be part of a date, of an amount?
-        self._text_flags = [lexeme_flag(self.nlp.vocab, may_start_date), lexeme_flag(self.nlp.vocab, may_hold_money)]
+        # Lexeme flags: could this word be part of an amount, or of a date?
+        vocab = self.nlp.vocab
+        getters = (may_hold_money, may_start_date, may_name_period, may_point_at_period)
+        self._text_flags = [lexeme_flag(vocab, getter) for getter in getters]
         self._wallets: dict[int, tuple[AccountLike, dict[str, str]]] = {}
         self._next = {s.id: s.next for s in catalog.services}
         self._conflicting = {s.id for s in catalog.services if s.audit_conflict}
@@ -152,9 +161,9 @@ class Tagger:
     def _decide(self, doc: Doc, text: str, account: AccountLike | None, flagged: bool) -> Tags:
         mentions: list[Mention] = doc.user_data.get(components.MENTIONS_DATA) or []
         # Dates and amounts only where a word could be part of one (one array read).
-        may_date, may_money = doc.to_array(self._text_flags).any(axis=0).tolist() if len(doc) else (False, False)
-        dates = find_dates(text) if may_date else []
-        amounts = find_amounts(text) if may_money else []
+        money, date, period, pointer = doc.to_array(self._text_flags).any(axis=0).tolist() if len(doc) else [False] * 4
+        dates = find_dates(text) if date or (period and pointer) else []
+        amounts = find_amounts(text) if money else []
         if not mentions:  # most chatter
             return Tags(lead=False, score=0.0, amounts=amounts, dates=dates)
         # The wallet only matters for mentions.

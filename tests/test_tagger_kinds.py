@@ -185,3 +185,27 @@ def test_token_patterns_refuse_what_they_do_not_support():
         token_patterns.compile_pattern([{"LEMMA": "raise"}], strings)
     with pytest.raises(ValueError):
         token_patterns.compile_pattern([{"NOT_AN_ATTR": 1}], strings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "budget approved for Q3, ~$300K",
+        "wrap it up by year-end",
+        "wrap it up by year end please",
+        "next yearly review is in march",
+        "they closed last week",
+        "this weekend is the cutover",
+        "FY25 numbers are out, fyi",
+        "kickoff on may 5th",
+        "they may sign in 2027",
+        "about EUR 2.5m and £120,000 and usd40",
+        "nothing dated here at all",
+    ],
+)
+def test_dates_and_amounts_are_skipped_only_where_none_can_be(shipped, text):
+    from nlp.amounts import find_amounts, find_dates
+
+    tags = shipped.tag(text)
+    clean = clean_markup(text)
+    assert (tags.dates, tags.amounts) == (find_dates(clean), find_amounts(clean))
