@@ -105,10 +105,11 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     from handlers.privacy import prune
 
     scout = build_scout()
+    deleted = prune(scout)  # event ids and old digest copies go whatever retention_days says
     if scout.config.retention_days is None:
-        print("retention_days is not set in app.yaml: dropped leads are kept.")
+        print("retention_days is not set in app.yaml: dropped leads are kept; old event ids and digest copies pruned.")
         return 0
-    print(f"Deleted {prune(scout)} lead(s) dropped more than {scout.config.retention_days} days ago.")
+    print(f"Deleted {deleted} lead(s) dropped more than {scout.config.retention_days} days ago.")
     return 0
 
 

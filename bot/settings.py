@@ -52,8 +52,12 @@ class TeamsSettings:
     APP_TYPE: str = "MultiTenant"
     APP_TENANTID: str = ""
     # Sovereign clouds and the tests' fakes move these; unset means Microsoft's public cloud.
+    # Once any is set botbuilder reads all of them (its "parameterized" configuration), so
+    # teams_settings fills the others with the public cloud's values.
     TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
     TO_CHANNEL_FROM_BOT_LOGIN_URL: str | None = None
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -72,11 +76,30 @@ def teams_settings(env: Mapping[str, str] | None = None) -> TeamsSettings | None
                          f"{TEAMS_HELP}")
     if app_id and not env.get("MICROSOFT_APP_PASSWORD") and env.get("MICROSOFT_APP_TYPE", "") != "UserAssignedMSI":
         raise SetupError(f"MICROSOFT_APP_PASSWORD is missing for MICROSOFT_APP_ID {app_id}. {TEAMS_HELP}")
+    tenant = env.get("MICROSOFT_APP_TENANT_ID") or ""
+    endpoints = {
+        "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": env.get("MICROSOFT_OPENID_METADATA_URL") or None,
+        "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": env.get("MICROSOFT_TOKEN_ISSUER") or None,
+        "TO_CHANNEL_FROM_BOT_LOGIN_URL": env.get("MICROSOFT_LOGIN_URL") or None,
+        "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": env.get("MICROSOFT_OAUTH_SCOPE") or None,
+    }
+    if any(endpoints.values()):
+        public = _public_cloud(tenant)
+        endpoints = {key: value or public.get(key) for key, value in endpoints.items()}
     return TeamsSettings(
         APP_ID=app_id,
         APP_PASSWORD=env.get("MICROSOFT_APP_PASSWORD") or "",
         APP_TYPE=env.get("MICROSOFT_APP_TYPE") or "MultiTenant",
-        APP_TENANTID=env.get("MICROSOFT_APP_TENANT_ID") or "",
-        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=env.get("MICROSOFT_OPENID_METADATA_URL") or None,
-        TO_CHANNEL_FROM_BOT_LOGIN_URL=env.get("MICROSOFT_LOGIN_URL") or None,
+        APP_TENANTID=tenant,
+        **endpoints,
     )
+
+
+def _public_cloud(tenant: str) -> dict[str, str]:
+    """Microsoft's public-cloud Bot Framework endpoints (botframework's AuthenticationConstants)."""
+    return {
+        "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": "https://api.botframework.com",
+        "TO_CHANNEL_FROM_BOT_LOGIN_URL": f"https://login.microsoftonline.com/{tenant or 'botframework.com'}",
+        "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "https://api.botframework.com",
+    }

@@ -339,3 +339,14 @@ async def test_sends_to_one_conversation_are_paced_and_other_conversations_are_n
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1 / 20 * 0.9  # never faster than 20/s in one conversation
     assert loop.time() - before_other < 1 / 20  # another conversation waits for nobody
+
+
+def test_one_endpoint_override_fills_the_others_from_the_public_cloud():
+    settings = teams_settings({"MICROSOFT_APP_ID": "11111111-1111-1111-1111-111111111111",
+                               "MICROSOFT_APP_PASSWORD": "pw", "MICROSOFT_APP_TENANT_ID": "contoso.example",
+                               "MICROSOFT_OPENID_METADATA_URL": "http://127.0.0.1:9/openid"})
+    assert settings.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL == "http://127.0.0.1:9/openid"
+    assert settings.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER == "https://api.botframework.com"
+    assert settings.TO_CHANNEL_FROM_BOT_LOGIN_URL == "https://login.microsoftonline.com/contoso.example"
+    assert settings.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE == "https://api.botframework.com"
+    assert teams_settings({}).TO_BOT_FROM_CHANNEL_TOKEN_ISSUER is None  # botbuilder's public cloud as is

@@ -18,7 +18,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from bot.settings import TeamsSettings
+from bot.settings import TeamsSettings, teams_settings
 
 ISSUER = "https://api.botframework.com"
 KID = "scout-test-key"
@@ -93,14 +93,7 @@ def openid_server(app_id: str) -> Iterator[TokenIssuer]:
         thread.join()
 
 
-@dataclass(frozen=True)
-class VerifyingTeamsSettings(TeamsSettings):
-    """Scout's Teams settings pointed at the loopback metadata. botbuilder switches to its
-    parameterized configuration once any endpoint is overridden, and then needs the issuer too."""
-
-    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str = ISSUER
-
-
-def verifying_settings(issuer: TokenIssuer, password: str = "test-app-password") -> VerifyingTeamsSettings:
-    return VerifyingTeamsSettings(APP_ID=issuer.app_id, APP_PASSWORD=password,
-                                  TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=issuer.metadata_url)
+def verifying_settings(issuer: TokenIssuer, password: str = "test-app-password") -> TeamsSettings:
+    """Scout's Teams settings as `scout serve` reads them, pointed at the loopback metadata."""
+    return teams_settings({"MICROSOFT_APP_ID": issuer.app_id, "MICROSOFT_APP_PASSWORD": password,
+                           "MICROSOFT_OPENID_METADATA_URL": issuer.metadata_url})
