@@ -110,3 +110,29 @@ def ask(person: str, text: str = "", channel: str | None = None, platform: str =
     known = {p["id"]: p for p in FIRM["people"]}
     user = known[person].get(platform, person) if person in known and platform != "console" else person
     return Request(platform=platform, user=user, text=text, channel=channel, source="slash")
+
+
+def stored_leads(scout: Scout) -> list:
+    """Every lead in the store, oldest first: what a test checks after a request."""
+    from store.leads import list_leads
+
+    with scout.db.session() as session:
+        return list_leads(session)
+
+
+@pytest.fixture
+async def slack(aiohttp_server, scout):
+    """Scout's real aiohttp server on loopback with the fake Slack Web API beside it."""
+    from tests.helpers.slack_http import open_slack
+
+    async with open_slack(aiohttp_server, scout) as client:
+        yield client
+
+
+@pytest.fixture
+async def teams(aiohttp_server, scout):
+    """Scout's real aiohttp server on loopback with the fake Bot Connector beside it."""
+    from tests.helpers.teams_http import open_teams
+
+    async with open_teams(aiohttp_server, scout) as client:
+        yield client

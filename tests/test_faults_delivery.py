@@ -20,9 +20,8 @@ from bot.settings import SlackSettings
 from bot.slack_app import build_slack_app
 from handlers.digest_run import run_weekly
 from handlers.flag import flag
-from store.leads import list_leads
 from store.tables import Outbox
-from tests.conftest import ask
+from tests.conftest import ask, stored_leads
 from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.helpers.slack_http import SECRET, Slack
@@ -73,9 +72,6 @@ async def flaky(aiohttp_server):
     return slack
 
 
-def _leads(scout) -> list:
-    with scout.db.session() as session:
-        return list_leads(session)
 
 
 def _outbox(scout) -> list[Outbox]:
@@ -101,7 +97,7 @@ async def test_a_flag_reply_slack_refuses_twice_is_retried_and_the_lead_kept(aio
         (reply,) = await fake.wait_for("response_url:1")
     assert len(fake.named("response_url:503")) == 2
     assert reply.params["text"].startswith("Lead #1 flagged on Acme Corp")
-    assert [lead.text for lead in _leads(scout)] == ["they want help with tax planning"]
+    assert [lead.text for lead in stored_leads(scout)] == ["they want help with tax planning"]
 
 
 async def test_a_flag_reply_that_never_lands_still_leaves_the_lead_stored(aiohttp_server, scout, caplog):
@@ -112,7 +108,7 @@ async def test_a_flag_reply_that_never_lands_still_leaves_the_lead_stored(aiohtt
             await fake.wait_until(lambda: len(fake.named("response_url:503")) == 4, "four tries")
             await fake.wait_until(lambda: "did not take a command's reply" in caplog.text, "the warning")
     assert fake.named("response_url:1") == []
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert lead.text == "they want help with tax planning"
     assert "tax planning" not in caplog.text  # the remark is never logged
 
@@ -133,7 +129,7 @@ async def test_a_digest_while_slack_answers_503_is_delivered_once_when_it_recove
     assert sorted(delivered) == ["CACME", "ULEE"]  # each destination once
     assert len(flaky.named("chat.postMessage:503")) == 5
     assert [r.status for r in _outbox(scout)] == ["sent", "sent"]
-    assert len(_leads(scout)) == 1
+    assert len(stored_leads(scout)) == 1
 
 
 async def test_a_teams_digest_while_the_connector_is_down_is_delivered_once_later(aiohttp_server, scout, clock):
@@ -154,4 +150,4 @@ async def test_a_teams_digest_while_the_connector_is_down_is_delivered_once_late
         assert await asyncio.to_thread(drain, scout.db, senders, scout.now) == (1, 0)
         assert await asyncio.to_thread(drain, scout.db, senders, scout.now) == (0, 0)
     assert sorted(p.conversation for p in connector.of("send")) == sorted([ACME_CHANNEL, "a:personal-29:lee"])
-    assert len(_leads(scout)) == 1
+    assert len(stored_leads(scout)) == 1

@@ -19,9 +19,9 @@ from bot.slack_app import build_slack_app, inbox_sweep
 from handlers.context import Scout
 from handlers.spooling import replay_spool
 from store.db import Database
-from store.leads import list_leads
 from store.spool import Spool
 from store.tables import InboxEvent, SeenEvent
+from tests.conftest import stored_leads
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers.slack_http import SECRET, Slack
 
@@ -49,9 +49,6 @@ def _rows(scout: Scout, table) -> list:  # noqa: ANN001
         return list(session.exec(select(table)))
 
 
-def _leads(scout: Scout) -> list:
-    with scout.db.session() as session:
-        return list_leads(session)
 
 
 async def test_an_event_processed_normally_leaves_no_pending_row(aiohttp_server, scout, fake):
@@ -61,7 +58,7 @@ async def test_an_event_processed_normally_leaves_no_pending_row(aiohttp_server,
         await fake.wait_for("chat.postEphemeral")
         await fake.wait_until(lambda: not _rows(scout, InboxEvent), "the inbox row to go")
     assert [row.id for row in _rows(scout, SeenEvent)] == ["slack:EvOK"]
-    assert len(_leads(scout)) == 1
+    assert len(stored_leads(scout)) == 1
 
 
 async def test_an_event_acked_by_a_process_that_then_died_is_processed_once_after_restart(
@@ -80,7 +77,7 @@ async def test_an_event_acked_by_a_process_that_then_died_is_processed_once_afte
     (row,) = _rows(scout, InboxEvent)
     assert row.key == "slack:EvCRASH"
     assert row.payload["event"]["text"] == AUTO["text"]  # the raw payload, as Slack sent it
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
     monkeypatch.undo()  # the restarted process
     async with ClientSession() as http:
@@ -89,14 +86,14 @@ async def test_an_event_acked_by_a_process_that_then_died_is_processed_once_afte
         assert await sweep() == 0  # a fresh row may still be in its own process's hands
         clock.advance(minutes=3)
         assert await sweep() == 1
-        (lead,) = _leads(scout)
+        (lead,) = stored_leads(scout)
         assert lead.account == "globex" and lead.flagged_by == "olga"
         assert [c.params["timestamp"] for c in fake.named("reactions.add")] == [AUTO["ts"]]
         assert _rows(scout, InboxEvent) == []
         assert (await restarted.event(AUTO, "EvCRASH")).status == 200  # Slack's late retry
         clock.advance(minutes=3)
         assert await sweep() == 0
-    assert len(_leads(scout)) == 1
+    assert len(stored_leads(scout)) == 1
     assert len(fake.named("chat.postEphemeral")) == 1
 
 
@@ -119,7 +116,7 @@ async def test_an_edit_left_in_the_inbox_is_applied_on_restart(aiohttp_server, s
         app, _ = await _server(aiohttp_server, scout, fake, http)
         clock.advance(minutes=3)
         assert await inbox_sweep(scout, app)() == 1
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert lead.text == "they want a managed security service, urgently"
 
 
@@ -150,8 +147,8 @@ async def test_with_the_store_locked_an_edit_is_not_acked_and_a_new_message_is_s
             db.fail_fast_s = 0  # as when those seconds have passed
             assert replay_spool(scout) == 1  # the recovery loop, within 10 s
             assert (await slack.event(edit, "EvEDIT")).status == 200  # Slack's retry, a minute later
-            await fake.wait_until(lambda: _leads(scout)[0].text.endswith("urgently"), "the edit to follow")
-        (lead,) = _leads(scout)
+            await fake.wait_until(lambda: stored_leads(scout)[0].text.endswith("urgently"), "the edit to follow")
+        (lead,) = stored_leads(scout)
         assert (lead.channel, lead.message_ts) == ("CGLOBEX", AUTO["ts"])
     finally:
         writer.close()
@@ -167,7 +164,7 @@ async def test_a_message_in_a_channel_scout_does_not_listen_in_is_never_stored(a
         await fake.wait_for("chat.postEphemeral")
         await fake.wait_until(lambda: not _rows(scout, InboxEvent), "the inbox row to go")  # after the post
     assert [row.id for row in _rows(scout, SeenEvent)] == ["slack:EvLOUD"]
-    assert [lead.account for lead in _leads(scout)] == ["globex"]
+    assert [lead.account for lead in stored_leads(scout)] == ["globex"]
 
 
 async def test_a_flag_command_leaves_nothing_in_the_inbox_once_answered(aiohttp_server, scout, fake):
@@ -178,7 +175,7 @@ async def test_a_flag_command_leaves_nothing_in_the_inbox_once_answered(aiohttp_
         await fake.wait_for("response_url:1", 2)
     assert _rows(scout, InboxEvent) == []
     assert _rows(scout, SeenEvent) == []  # Slack never resends a command: nothing to dedupe
-    assert sorted(lead.account for lead in _leads(scout)) == ["acme", "globex"]
+    assert sorted(lead.account for lead in stored_leads(scout)) == ["acme", "globex"]
 
 
 async def test_a_flag_acked_by_a_process_that_then_died_is_filed_and_answered_after_restart(
@@ -197,7 +194,7 @@ async def test_a_flag_acked_by_a_process_that_then_died_is_filed_and_answered_af
     (row,) = _rows(scout, InboxEvent)
     assert row.key.startswith("slack:command:")
     assert (row.payload["command"], row.payload["user_id"]) == ("/flag", "UDAN")
-    assert fake.named("response_url:1") == [] and _leads(scout) == []
+    assert fake.named("response_url:1") == [] and stored_leads(scout) == []
 
     monkeypatch.undo()
     async with ClientSession() as http:
@@ -208,6 +205,6 @@ async def test_a_flag_acked_by_a_process_that_then_died_is_filed_and_answered_af
         clock.advance(minutes=3)
         assert await inbox_sweep(scout, app)() == 0
     assert answer.params["text"].startswith("Lead #1 flagged on Acme Corp")
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.account, lead.flagged_by, lead.text) == ("acme", "dan", "they want help with tax planning")
     assert _rows(scout, InboxEvent) == []

@@ -28,10 +28,9 @@ from handlers.context import Scout
 from handlers.flag import flag
 from handlers.spooling import replay_spool
 from store.db import Database
-from store.leads import list_leads
 from store.migrate import upgrade
 from store.spool import Spool, SpooledFlag, default_spool_path
-from tests.conftest import MONDAY, ask
+from tests.conftest import MONDAY, ask, stored_leads
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers.slack_http import SECRET, Slack
 
@@ -40,9 +39,6 @@ REMARK = "acme they want help with tax planning next year"
 SAVED = "Saved: your remark on Acme Corp will be filed shortly"
 
 
-def _leads(scout: Scout) -> list:
-    with scout.db.session() as session:
-        return list_leads(session)
 
 
 def _spooled(path: Path) -> list[dict]:
@@ -107,7 +103,7 @@ async def test_a_flag_while_sqlite_is_locked_is_spooled_answered_and_filed_once(
     assert "no need to flag it again" in blocks
     (entry,) = _spooled(scout.spool.path)
     _check_spool_entry(entry)
-    assert _leads(scout) == []  # readers still read under WAL: nothing was stored
+    assert stored_leads(scout) == []  # readers still read under WAL: nothing was stored
 
     assert replay_spool(scout) == 0  # still locked: nothing filed, nothing lost
     assert len(_spooled(scout.spool.path)) == 1
@@ -115,14 +111,14 @@ async def test_a_flag_while_sqlite_is_locked_is_spooled_answered_and_filed_once(
     writer.close()
 
     assert replay_spool(scout) == 1
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.account, lead.flagged_by, lead.text, lead.source) == (
         "acme", "dan", "they want help with tax planning next year", "slash")
     assert lead.services == ["tax_planning"]
     assert lead.created_at.isoformat() == entry["at"]  # dated when flagged, not when filed
     assert scout.spool.path.read_text() == ""
     assert replay_spool(scout) == 0
-    assert len(_leads(scout)) == 1
+    assert len(stored_leads(scout)) == 1
 
 
 def test_an_entry_filed_before_a_crash_is_not_filed_again(sqlite_scout):
@@ -135,7 +131,7 @@ def test_an_entry_filed_before_a_crash_is_not_filed_again(sqlite_scout):
     assert replay_spool(scout) == 1
     scout.spool.append(entry)  # as if the compaction never happened
     assert replay_spool(scout) == 0
-    assert len(_leads(scout)) == 1
+    assert len(stored_leads(scout)) == 1
     assert scout.spool.read() == []
 
 
@@ -254,10 +250,10 @@ async def test_a_flag_while_postgresql_is_stopped_is_filed_once_after_it_restart
             await served.slack.fake.wait_until(lambda: scout.spool.read() == [], "the spool to be filed", 30)
             health = await http.get(served.slack.base + "/healthz")
             assert (health.status, await health.json()) == (200, {"ok": True, "database": "postgresql", "spooled": 0})
-        leads = _leads(scout)
+        leads = stored_leads(scout)
         assert sorted(lead.text for lead in leads) == ["they need an audit", "they want help with tax planning next year"]
         assert replay_spool(scout) == 0
-        assert len(_leads(scout)) == 2
+        assert len(stored_leads(scout)) == 2
     finally:
         db.dispose()
 
@@ -282,7 +278,7 @@ async def test_a_teams_flag_while_sqlite_is_locked_is_spooled_and_answered(aioht
     assert (entry["platform"], entry["user"], entry["person"], entry["account"]) == ("teams", "29:dan", "dan", "acme")
     assert entry["source"] == "teams"
     assert replay_spool(scout) == 1
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.account, lead.text, lead.source) == ("acme", "they want help with tax planning next year", "teams")
 
 
@@ -322,7 +318,7 @@ def test_a_flag_on_a_locked_store_is_spooled_then_filed_on_both_backends(db, con
     assert [e.text for e in scout.spool.read()] == ["they want help with tax planning next year"]
     assert replay_spool(scout) == 1
     assert flag(scout, ask("dan", "acme they need an audit")).title == "Lead #2 flagged on Acme Corp"
-    assert [lead.text for lead in _leads(scout)] == ["they want help with tax planning next year", "they need an audit"]
+    assert [lead.text for lead in stored_leads(scout)] == ["they want help with tax planning next year", "they need an audit"]
 
 
 def test_appends_racing_a_compaction_lose_nothing(tmp_path):

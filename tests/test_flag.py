@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from handlers.flag import MAX_REMARK_CHARS, flag
-from store.leads import credits, events_for, list_leads
-from tests.conftest import ask
-
-
-def _leads(scout):
-    with scout.db.session() as session:
-        return list_leads(session)
+from store.leads import credits, events_for
+from tests.conftest import ask, stored_leads
 
 
 def test_flag_creates_a_lead_with_services_kinds_and_an_event(scout):
     reply = flag(scout, ask("dan", "acme they want help with tax planning next year"))
     assert reply.kind == "ok"
     assert reply.title == "Lead #1 flagged on Acme Corp"
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.account, lead.stage, lead.flagged_by, lead.source) == ("acme", "identified", "dan", "slash")
     assert lead.services == ["tax_planning"]
     assert lead.text == "they want help with tax planning next year"
@@ -47,7 +42,7 @@ def test_repeat_flag_adds_evidence_and_shares_credit(scout):
     flag(scout, ask("dan", "acme frustrated with their payroll provider"))
     reply = flag(scout, ask("lee", "acme keeps moaning about the payroll provider again"))
     assert reply.title == "Added to lead #1 on Acme Corp"
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     with scout.db.session() as session:
         assert credits(session, [lead.id]) == {lead.id: ["dan", "lee"]}
         assert [e.kind for e in events_for(session, lead.id)] == ["flagged", "evidence"]
@@ -64,7 +59,7 @@ def test_empty_flag_gets_usage_and_stores_nothing(scout):
     reply = flag(scout, ask("dan", "   "))
     assert reply.kind == "usage"
     assert "/flag acme" in reply.text
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 def test_account_only_gets_usage(scout):
@@ -77,14 +72,14 @@ def test_unknown_account_suggests_the_closest(scout):
     reply = flag(scout, ask("dan", "acmee they need an audit"))
     assert reply.kind == "error"
     assert "Did you mean Acme Corp (acme)?" in reply.text
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 def test_stranger_is_refused_politely(scout):
     reply = flag(scout, ask("UNKNOWN", "acme they need an audit"))
     assert reply.kind == "refused"
     assert "don't know you" in reply.text
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 def test_delivery_person_off_the_team_may_flag(scout):
@@ -101,7 +96,7 @@ def test_conflict_warning_for_audit_client(scout):
 def test_long_remark_is_kept_up_to_the_limit_with_a_note(scout):
     remark = "they need an audit " + "x" * (MAX_REMARK_CHARS + 500)
     reply = flag(scout, ask("dan", "acme " + remark))
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert len(lead.text) == MAX_REMARK_CHARS
     assert any("kept the first part" in w for w in reply.warnings)
 
@@ -109,4 +104,4 @@ def test_long_remark_is_kept_up_to_the_limit_with_a_note(scout):
 def test_sql_looking_text_is_stored_verbatim(scout):
     remark = "they need an audit'); DROP TABLE lead; --"
     flag(scout, ask("dan", "acme " + remark))
-    assert _leads(scout)[0].text == remark
+    assert stored_leads(scout)[0].text == remark

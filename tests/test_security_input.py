@@ -13,10 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.server import MAX_BODY_BYTES
-from store.leads import list_leads
-from tests.helpers.slack_http import open_slack
+from tests.conftest import stored_leads
 from tests.helpers.slack_limits import assert_every_call
-from tests.helpers.teams_http import open_teams
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -78,21 +76,10 @@ TEAMS_BODIES = {
 }
 
 
-@pytest.fixture
-async def slack(aiohttp_server, scout):
-    async with open_slack(aiohttp_server, scout) as client:
-        yield client
 
 
-@pytest.fixture
-async def teams(aiohttp_server, scout):
-    async with open_teams(aiohttp_server, scout) as client:
-        yield client
 
 
-def _leads(scout):
-    with scout.db.session() as session:
-        return list_leads(session)
 
 
 @pytest.mark.parametrize("case", SLACK_BODIES)
@@ -100,7 +87,7 @@ async def test_a_malformed_slack_request_is_a_4xx(slack, scout, case):
     body, content_type = SLACK_BODIES[case]
     resp = await slack.post(body, content_type)
     assert 400 <= resp.status < 500, (case, resp.status)
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
     ok = await slack.command("UDAN", "/flag", "acme they want help with tax planning")  # still serving
     assert ok.status == 200
 
@@ -110,7 +97,7 @@ async def test_a_malformed_teams_activity_is_a_4xx(teams, scout, case):
     resp = await teams.http.post(teams.base + "/api/messages", data=TEAMS_BODIES[case],
                                  headers={"Content-Type": "application/json"})
     assert 400 <= resp.status < 500, (case, resp.status)
-    assert _leads(scout) == [] and teams.connector.sent == []
+    assert stored_leads(scout) == [] and teams.connector.sent == []
 
 
 @pytest.mark.parametrize("field", [("serviceUrl", 5), ("from", "29:dan"), ("text", ["flag"]), ("id", 12),
@@ -120,7 +107,7 @@ async def test_an_activity_with_a_field_of_the_wrong_type_is_a_400(teams, scout,
     activity[field[0]] = field[1]
     resp = await teams.post(activity)
     assert resp.status == 400
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 async def test_known_activity_types_scout_ignores_are_accepted(teams):
@@ -182,7 +169,7 @@ def _assert_all_slack_payloads_valid(fake) -> None:
 
 
 def _stored(scout) -> list[str]:
-    return [lead.text for lead in _leads(scout)]
+    return [lead.text for lead in stored_leads(scout)]
 
 
 async def test_a_40000_character_remark_is_stored_in_full_and_the_reply_trimmed_with_a_note(slack, scout):

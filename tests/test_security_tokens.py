@@ -13,8 +13,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
-from store.leads import list_leads
 from store.tables import ConversationRef, SeenEvent
+from tests.conftest import stored_leads
 from tests.helpers.bot_tokens import openid_server, verifying_settings
 from tests.helpers.slack_http import BOT_TOKEN, SECRET, open_slack
 from tests.helpers.teams_http import open_teams
@@ -25,15 +25,8 @@ FLAG_FORM = {"token": "x", "team_id": "T1", "channel_id": "CGENERAL", "user_id":
              "text": "acme they want help with tax planning", "trigger_id": "trig.1"}
 
 
-@pytest.fixture
-async def slack(aiohttp_server, scout):
-    async with open_slack(aiohttp_server, scout) as client:
-        yield client
 
 
-def _leads(scout):
-    with scout.db.session() as session:
-        return list_leads(session)
 
 
 def _rows(scout, table):
@@ -56,14 +49,14 @@ async def test_a_body_changed_after_signing_is_refused(slack, scout):
         "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": signature})
     assert resp.status == 401
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 @pytest.mark.parametrize("age", [5 * 60 + 30, -(5 * 60 + 30), 24 * 3600])
 async def test_a_correctly_signed_request_outside_the_five_minute_window_is_refused(slack, scout, age):
     resp = await slack.post(_form(slack), "application/x-www-form-urlencoded", ts=str(int(time.time()) - age))
     assert resp.status == 401
-    assert _leads(scout) == [] and slack.fake.calls == []
+    assert stored_leads(scout) == [] and slack.fake.calls == []
 
 
 @pytest.mark.parametrize("signature", ["v0=" + "0" * 64, "v1=abc", "", "v0="])
@@ -72,7 +65,7 @@ async def test_a_forged_signature_is_refused(slack, scout, signature):
         "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(int(time.time())),
         "X-Slack-Signature": signature})
     assert resp.status == 401
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 async def test_a_replayed_signed_event_is_acted_on_once(slack, scout):
@@ -89,7 +82,7 @@ async def test_a_replayed_signed_event_is_acted_on_once(slack, scout):
         assert resp.status == 200
     await slack.fake.wait_for("chat.postEphemeral")
     await asyncio.sleep(0.1)
-    assert len(_leads(scout)) == 1
+    assert len(stored_leads(scout)) == 1
     assert len(slack.fake.named("reactions.add")) == 1
 
 
@@ -97,7 +90,7 @@ async def test_a_stranger_with_a_valid_signature_gets_a_refusal_and_nothing_else
     await slack.command("UNOBODY", "/flag", "acme they want help with tax planning")
     (reply,) = await slack.fake.wait_for("response_url:1")
     assert "don't know you" in json.dumps(reply.params)
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 # -- Teams ------------------------------------------------------------------------------------
@@ -157,7 +150,7 @@ async def test_every_forged_missing_or_expired_token_gets_401_and_nothing_runs(v
         statuses[case] = resp.status
     assert statuses == dict.fromkeys(statuses, 401)
     assert verified_teams.connector.sent == []
-    assert _leads(scout) == [] and _rows(scout, ConversationRef) == [] and _rows(scout, SeenEvent) == []
+    assert stored_leads(scout) == [] and _rows(scout, ConversationRef) == [] and _rows(scout, SeenEvent) == []
 
 
 # -- secrets in logs --------------------------------------------------------------------------

@@ -12,20 +12,9 @@ import pytest
 
 from bot.settings import SlackSettings
 from bot.slack_app import build_slack_app
-from store.leads import list_leads
+from tests.conftest import stored_leads
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers.slack_http import SECRET, open_slack
-
-
-@pytest.fixture
-async def slack(aiohttp_server, scout):
-    async with open_slack(aiohttp_server, scout) as client:
-        yield client
-
-
-def _leads(scout):
-    with scout.db.session() as session:
-        return list_leads(session)
+from tests.helpers.slack_http import SECRET
 
 
 def _texts(blocks: list[dict]) -> str:
@@ -39,7 +28,7 @@ async def test_flag_command_acks_then_replies_ephemerally_and_stores_the_lead(sl
     assert reply.params["response_type"] == "ephemeral"
     assert "Lead #1 flagged on Acme Corp" in reply.params["text"]
     assert '"Change services"' in _texts(reply.params["blocks"])
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.account, lead.flagged_by, lead.services) == ("acme", "dan", ["tax_planning"])
 
 
@@ -60,7 +49,7 @@ async def test_unsigned_forged_or_stale_requests_get_401_and_do_nothing(slack, s
           "stale": {"ts": str(int(time.time()) - 6 * 60)}}[case]
     resp = await slack.post(form, "application/x-www-form-urlencoded", **kw)
     assert resp.status == 401
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 async def test_pipeline_is_refused_for_someone_off_the_team(slack):
@@ -80,7 +69,7 @@ async def test_monitoring_suggests_privately_and_a_retried_event_is_ignored(slac
     await slack.event({**message, "text": "lunch is here, thai again", "ts": "1700000000.000200"}, "EvB")
     await slack.fake.wait_for("auth.test")
     assert len(slack.fake.named("chat.postEphemeral")) == 1
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
 
 
 async def test_flag_it_button_captures_the_message_with_its_permalink(slack, scout):
@@ -88,7 +77,7 @@ async def test_flag_it_button_captures_the_message_with_its_permalink(slack, sco
     await slack.click("UDAN", "scout_flag_message_1700000000.000100", "1700000000.000100")
     (update,) = await slack.fake.wait_for("response_url:1")
     assert update.params["replace_original"] is True
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert lead.source == "channel"
     assert lead.permalink == "https://test.slack.com/archives/CACME/p1700000000000100"
 
@@ -102,7 +91,7 @@ async def test_auto_monitoring_captures_reacts_and_never_twice(slack, scout):
     await slack.fake.wait_for("chat.postEphemeral")
     await slack.event(message, "EvC")
     await slack.event(message, "EvC")
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert lead.permalink.endswith("/p1700000000000300")
 
 
@@ -114,7 +103,7 @@ async def test_drop_button_updates_the_message_in_place_with_a_reason_picker(sla
     assert update.params["replace_original"] is True
     assert "Lead #1 dropped by Lee Lead" in update.params["text"]
     assert "scout_dropreason_1" in _texts(update.params["blocks"])
-    assert _leads(scout)[0].stage == "dropped"
+    assert stored_leads(scout)[0].stage == "dropped"
 
 
 async def test_button_from_someone_off_the_team_is_refused_and_changes_nothing(slack, scout):
@@ -124,7 +113,7 @@ async def test_button_from_someone_off_the_team_is_refused_and_changes_nothing(s
     refusal = (await slack.fake.wait_for("response_url:1", 2))[1]
     assert refusal.params["replace_original"] is False
     assert refusal.params["response_type"] == "ephemeral"
-    assert _leads(scout)[0].stage == "identified"
+    assert stored_leads(scout)[0].stage == "identified"
 
 
 async def test_qualify_opens_a_modal_and_the_submission_qualifies(slack, scout):
@@ -146,7 +135,7 @@ async def test_qualify_opens_a_modal_and_the_submission_qualifies(slack, scout):
                                  "view": {**view, "id": "V1", "state": state}})
     assert resp.status == 200
     await slack.fake.wait_for("response_url:1", 2)
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.stage, lead.client_fit, lead.competitive_position, lead.estimated_value) == (
         "qualified", "High", "Low", 120000.0)
 
@@ -168,7 +157,7 @@ async def test_message_shortcut_flags_with_a_link_back(slack, scout):
     }}
     await slack.interact({"type": "view_submission", "user": {"id": "UTOM"}, "view": {**view, "state": state}})
     await slack.fake.wait_for("chat.postEphemeral")
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.source, lead.flagged_by) == ("shortcut", "tom")
     assert lead.permalink.endswith("/p1700000000000500")
 
@@ -225,7 +214,7 @@ async def test_a_permanent_api_error_is_logged_and_the_lead_kept(slack, scout, c
                "text": "they want a managed security service for the firewall alerts", "channel_type": "channel"}
     await slack.event(message, "EvE")
     await slack.fake.wait_for("chat.postEphemeral:error")
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert lead.account == "globex"
 
 
@@ -248,7 +237,7 @@ async def test_buttons_in_app_home_refresh_the_home_view(slack, scout):
     (published,) = await slack.fake.wait_for("views.publish")
     assert published.params["user_id"] == "ULEE"
     assert "Lead #1 snoozed by Lee Lead" in _texts(published.params["view"]["blocks"])
-    assert _leads(scout)[0].snoozed_until is not None
+    assert stored_leads(scout)[0].snoozed_until is not None
 
 
 async def _send_digest(slack, scout) -> list:
@@ -328,7 +317,7 @@ async def test_a_refused_digest_click_changes_no_copy(slack, scout):
     refusal = (await slack.fake.wait_for("response_url:1", 3))[-1]
     assert refusal.params["response_type"] == "ephemeral" and refusal.params["replace_original"] is False
     assert slack.fake.named("chat.update") == []
-    assert [lead.stage for lead in _leads(scout)] == ["identified", "identified"]
+    assert [lead.stage for lead in stored_leads(scout)] == ["identified", "identified"]
 
 
 async def test_socket_mode_takes_the_same_commands_over_a_websocket(aiohttp_server, scout):
@@ -358,7 +347,7 @@ async def test_socket_mode_takes_the_same_commands_over_a_websocket(aiohttp_serv
             await running
     assert fake.named("apps.connections.open")
     assert reply.params["response_type"] == "ephemeral" and "Tax planning" in _texts(reply.params["blocks"])
-    assert [lead.text for lead in _leads(scout)] == ["they want help with tax planning"]
+    assert [lead.text for lead in stored_leads(scout)] == ["they want help with tax planning"]
 
 
 async def test_message_edits_and_deletes_in_slack_follow_the_flagged_remark(slack, scout):
@@ -371,9 +360,9 @@ async def test_message_edits_and_deletes_in_slack_follow_the_flagged_remark(slac
             "message": {**message, "text": "they want managed security for the firewall alerts, asap"},
             "previous_message": message}
     assert (await slack.event(edit, "EvE2")).status == 200
-    await slack.fake.wait_until(lambda: _leads(scout)[0].text.endswith("asap"), "the edit to land")
+    await slack.fake.wait_until(lambda: stored_leads(scout)[0].text.endswith("asap"), "the edit to land")
     delete = {"type": "message", "subtype": "message_deleted", "channel": "CGLOBEX", "hidden": True,
               "ts": "1700000000.000950", "deleted_ts": "1700000000.000300", "previous_message": edit["message"]}
     assert (await slack.event(delete, "EvE3")).status == 200
-    await slack.fake.wait_until(lambda: _leads(scout)[0].stage == "dropped", "the delete to land")
-    assert "firewall" not in _leads(scout)[0].text
+    await slack.fake.wait_until(lambda: stored_leads(scout)[0].stage == "dropped", "the delete to land")
+    assert "firewall" not in stored_leads(scout)[0].text

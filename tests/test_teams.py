@@ -17,9 +17,9 @@ from bot.server import build_web_app
 from bot.settings import TeamsSettings, teams_settings
 from bot.teams_app import Teams
 from handlers.digest_run import run_weekly
-from store.leads import list_leads
+from tests.conftest import stored_leads
 from tests.fakes.bot_connector import FakeConnector
-from tests.helpers.teams_http import ACME_CHANNEL, BOT, TeamsClient, open_teams
+from tests.helpers.teams_http import ACME_CHANNEL, BOT, TeamsClient
 
 
 def _texts(card: dict) -> str:
@@ -51,15 +51,8 @@ def _datas(card: dict) -> list[dict]:
     return [action.get("data") or {} for action in _submits(card)]
 
 
-@pytest.fixture
-async def teams(aiohttp_server, scout):
-    async with open_teams(aiohttp_server, scout) as client:
-        yield client
 
 
-def _leads(scout):
-    with scout.db.session() as session:
-        return list_leads(session)
 
 
 async def test_flag_by_mention_in_the_account_channel_replies_with_a_card(teams, scout):
@@ -70,7 +63,7 @@ async def test_flag_by_mention_in_the_account_channel_replies_with_a_card(teams,
     assert card["type"] == "AdaptiveCard"
     assert "Tax planning" in _texts(card)
     assert "Undo" in _titles(card)
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.account, lead.text, lead.flagged_by, lead.source) == (
         "acme", "they want help with tax planning", "dan", "teams")
 
@@ -98,7 +91,7 @@ async def test_a_resent_activity_is_acted_on_once(teams, scout):
     await teams.connector.wait_for("reply")
     await asyncio.sleep(0.05)
     assert len(teams.connector.of("reply")) == 1
-    assert len(_leads(scout)) == 1
+    assert len(stored_leads(scout)) == 1
 
 
 async def test_drop_submit_updates_the_card_in_place_and_offers_a_reason(teams, scout):
@@ -109,10 +102,10 @@ async def test_drop_submit_updates_the_card_in_place_and_offers_a_reason(teams, 
     assert update.activity_id == "act-1"
     assert "dropped by Lee Lead" in _texts(update.card)
     assert "reason" in _texts(update.card) and "Undo" in _titles(update.card)
-    assert _leads(scout)[0].stage == "dropped"
+    assert stored_leads(scout)[0].stage == "dropped"
     await teams.submit("29:lee", {"scout": "dropreason", "lead": "1", "reason": "Client declined"}, reply_to="act-1")
     await teams.connector.wait_for("update", 2)
-    assert _leads(scout)[0].stage_reason == "Client declined"
+    assert stored_leads(scout)[0].stage_reason == "Client declined"
 
 
 async def test_a_submit_from_someone_off_the_team_is_refused_and_changes_nothing(teams, scout):
@@ -122,7 +115,7 @@ async def test_a_submit_from_someone_off_the_team_is_refused_and_changes_nothing
     refusal = (await teams.connector.wait_for("reply", 2))[1]
     assert "Qualify" not in _titles(refusal.card)
     assert teams.connector.of("update") == []
-    assert _leads(scout)[0].stage == "identified"
+    assert stored_leads(scout)[0].stage == "identified"
 
 
 async def test_qualify_sends_a_form_and_saving_it_qualifies(teams, scout):
@@ -137,7 +130,7 @@ async def test_qualify_sends_a_form_and_saving_it_qualifies(teams, scout):
                        reply_to="act-2")
     (update,) = await teams.connector.wait_for("update")
     assert update.activity_id == "act-2"
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.stage, lead.client_fit, lead.estimated_value) == ("qualified", "High", 120000.0)
 
 
@@ -154,7 +147,7 @@ async def test_auto_monitoring_in_a_channel_without_a_mention(teams, scout, conf
     await teams.say("29:olga", "honestly they really need a proper pen test before the audit",
                     channel="19:globex@thread.tacv2", mention=False)
     (reply,) = await teams.connector.wait_for("reply")
-    assert [lead.account for lead in _leads(scout)] == ["globex"]
+    assert [lead.account for lead in stored_leads(scout)] == ["globex"]
     await teams.say("29:olga", "lunch is at noon today folks", channel="19:globex@thread.tacv2", mention=False)
     await asyncio.sleep(0.1)
     assert len(teams.connector.of("reply")) == 1
@@ -168,11 +161,11 @@ async def test_suggest_monitoring_offers_privately_in_the_authors_chat(teams, sc
     (offer,) = await teams.connector.wait_for("send")
     assert offer.conversation == "a:personal-29:dan"
     assert _titles(offer.card) == ["Flag it", "Not a lead"]
-    assert _leads(scout) == []
+    assert stored_leads(scout) == []
     flag_it = next(d for d in _datas(offer.card) if d["scout"] == "flag_message")
     await teams.submit("29:dan", flag_it, reply_to="act-2", channel=None)
     await teams.connector.wait_for("update")
-    (lead,) = _leads(scout)
+    (lead,) = stored_leads(scout)
     assert (lead.account, lead.text) == ("acme", "honestly they keep asking who could handle their tax planning next year")
 
 
@@ -246,7 +239,7 @@ async def test_with_an_app_id_missing_or_forged_tokens_get_401(aiohttp_server, s
         forged = await client.post(activity, {"Authorization": "Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6IngifQ."
                                                                 "eyJpc3MiOiJodHRwczovL2FwaS5ib3RmcmFtZXdvcmsuY29tIn0.c2ln"})
     assert (missing.status, forged.status) == (401, 401)
-    assert connector.sent == [] and _leads(scout) == []
+    assert connector.sent == [] and stored_leads(scout) == []
 
 
 def test_settings_refuse_anonymous_teams_in_production():
