@@ -242,12 +242,17 @@ _Match = tuple[int, int, str, str]
 
 def _drop_contained(spans: list[_Match]) -> list[_Match]:
     """Longest match wins: "no one" (a gap) is not also "no" (a negation). Spans with the
-    same extent all stay (one phrase may name two things)."""
+    same extent all stay (one phrase may name two things). One sweep in start order: a span
+    is inside a kept one when a kept span (all start no later) ends after it, or ends with it
+    and starts earlier."""
     kept: list[_Match] = []
+    max_end, max_end_start = -1, -1  # the furthest end kept, and the earliest start reaching it
     for span in sorted(spans, key=lambda s: (s[0], s[0] - s[1])):
         start, end = span[0], span[1]
-        if any(k[0] <= start and end <= k[1] and (k[0], k[1]) != (start, end) for k in kept):
+        if max_end > end or (max_end == end and max_end_start < start):
             continue
+        if end > max_end:
+            max_end, max_end_start = end, start
         kept.append(span)
     return kept
 

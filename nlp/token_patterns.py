@@ -1,14 +1,14 @@
 """Token patterns in spaCy Matcher syntax, matched on a doc's attribute arrays.
 
 spaCy's Matcher checks a `{"LOWER": {"IN": [...]}}` token in Python, building a Token object
-for every token of the doc and every such predicate; the trigger patterns are made of them, so
-the Matcher cost most of the tagger's time on the remarks where a pattern could match. This
-matcher reads one `doc.to_array` and compares hashes: the same matches (every start, and every
-end for a start, as spaCy's Matcher returns them, in the same order), for the subset of the
-syntax Scout's patterns use: LOWER and ORTH (a string or {"IN": [...]}), the IS_PUNCT,
-IS_ALPHA, IS_TITLE, IS_UPPER and LIKE_NUM flags, and the operators ?, *, + and {m,n}. Patterns outside
-that subset are refused when they are compiled, and every pattern is validated by spaCy's own
-schema first.
+for every token of the doc and every such predicate, and the trigger patterns are made of
+them. This matcher reads one `doc.to_array` and compares hashes. It finds the same matches as
+spaCy's Matcher (every start, and every end for a start), sorted, where spaCy lists them as it
+completes them (the context pass orders matches itself), for the subset of the syntax Scout's
+patterns use: LOWER and ORTH (a string or {"IN": [...]}), the IS_PUNCT, IS_ALPHA, IS_TITLE,
+IS_UPPER and LIKE_NUM flags, and the operators ?, *, + and {m,n}. Patterns outside that subset
+are refused when they are compiled, and every pattern is validated by spaCy's own schema
+first.
 """
 
 from __future__ import annotations
@@ -93,39 +93,57 @@ def _fits(checks: tuple[Check, ...], row: tuple[int, ...]) -> bool:
 
 
 def match(pattern: tuple[Token, ...], rows: list[tuple[int, ...]]) -> list[tuple[int, int]]:
-    """Every (start, end) the pattern matches, ordered by start, then end; no empty match."""
+    """Every (start, end) the pattern matches, ordered by start, then end; no empty match.
+
+    The ends reachable from a state (token spec, tokens it has taken, position) do not depend
+    on where the match started, so each state is worked out once: linear in the doc's length
+    for a pattern, where trying every start afresh would be quadratic on a long run of tokens
+    that fit a "+" or "*"."""
     first_checks, first_low, _ = pattern[0]
+    memo: dict[tuple[int, int, int], frozenset[int]] = {}
     found: list[tuple[int, int]] = []
     for start in range(len(rows)):
         if first_low and not _fits(first_checks, rows[start]):
             continue  # the first token is required and does not fit here
-        ends: set[int] = set()
-        _extend(pattern, 0, start, rows, ends, set())
-        found += [(start, end) for end in sorted(ends) if end > start]
+        found += [(start, end) for end in sorted(_ends(pattern, 0, 0, start, rows, memo)) if end > start]
     return found
 
 
-def _extend(
+def _ends(
     pattern: tuple[Token, ...],
     index: int,
+    taken: int,
     position: int,
     rows: list[tuple[int, ...]],
-    ends: set[int],
-    seen: set[tuple[int, int]],
-) -> None:
-    """Add to `ends` every position where pattern[index:] can end when it starts at
-    `position`: each token spec takes between its bounds of consecutive fitting tokens."""
-    if (index, position) in seen:
-        return
-    seen.add((index, position))
-    if index == len(pattern):
-        ends.add(position)
-        return
-    checks, low, high = pattern[index]
-    taken = 0
+    memo: dict[tuple[int, int, int], frozenset[int]],
+) -> frozenset[int]:
+    """Where pattern[index:] can end from `position`, its token spec `index` having taken
+    `taken` tokens already (counted up to the bound that still matters). Iterative over the
+    positions a repeated spec walks, so no recursion grows with the doc."""
+    # Walk forward while spec `index` keeps taking tokens, then resolve the states backwards.
+    path: list[tuple[int, int, int]] = []
+    state = (index, taken, position)
     while True:
+        if state in memo:
+            result = memo[state]
+            break
+        index, taken, position = state
+        if index == len(pattern):
+            result = memo[state] = frozenset((position,))
+            break
+        checks, low, high = pattern[index]
+        can_take = taken < high and position < len(rows) and _fits(checks, rows[position])
+        path.append(state)
+        if not can_take:
+            result = None
+            break
+        cap = low if high >= _UNBOUNDED else high  # beyond `low`, an unbounded spec is the same
+        state = (index, min(taken + 1, cap) if high >= _UNBOUNDED else taken + 1, position + 1)
+    # `result` is the ends from the state after the last one in `path` (None: it cannot go on).
+    for index, taken, position in reversed(path):
+        _, low, _ = pattern[index]
+        ends: set[int] = set(result or ())
         if taken >= low:
-            _extend(pattern, index + 1, position + taken, rows, ends, seen)
-        if taken >= high or position + taken >= len(rows) or not _fits(checks, rows[position + taken]):
-            return
-        taken += 1
+            ends |= _ends(pattern, index + 1, 0, position, rows, memo)
+        result = memo[(index, taken, position)] = frozenset(ends)
+    return result
