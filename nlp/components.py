@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -318,31 +320,59 @@ class ScoutContext:
         lowers = doc.to_array(LOWER).tolist() if needs_words else []
         if needs_words:
             cues_at = [c for c in cues_at if not self._cancelled(c, clause, lowers)]
+        by_clause: dict[int, list[tuple]] = {}
+        for cue in cues_at:
+            by_clause.setdefault(cue[4], []).append(cue)
+        indexes: dict[int, _ClauseCues] = {}
         result = []
         for start, end, label, span_id in mentions:
-            here = clause[start]
             mention = Mention(label, span_id, start, end, span_text(start, end))
-            for cue_start, cue_end, cue_label, _cue_id, cue_clause, scope in cues_at:
-                if cue_clause != here:
-                    continue
-                overlaps = cue_start < end and cue_end > start
-                # A cue inside a name or need phrase is part of it ("nobody watching the
-                # firewall"); inside a topic it is the need ("refusing to use"); a modifier
-                # that spans the whole mention ("guest wifi") still applies.
-                inner_cue = label == TOPIC and cue_label in (NEED, PAIN) and cue_end - cue_start < end - start
-                if overlaps and not inner_cue and not (cue_label == MOD and cue_start <= start and cue_end >= end):
-                    continue
-                if cue_label in (NEED, PAIN):
-                    mention.cued = True
-                elif cue_label == EXPAND:
-                    mention.expand = True
-                elif cue_label == MOD and (overlaps or _in_scope(scope, cue_start, cue_end, start, end)) and not (
-                    self._closed(scope[0], cue_start, cue_end, start, end, lowers)
-                ):
-                    mention.modifiers.append((scope[0], span_text(cue_start, cue_end)))
+            here = by_clause.get(clause[start], [])
+            if len(here) > _FEW_CUES:  # a long clause: look only where a cue can reach
+                index = indexes.get(clause[start])
+                if index is None:
+                    index = indexes[clause[start]] = _ClauseCues(here)
+                self._mark_from_index(mention, index, lowers, span_text)
+            else:
+                self._mark(mention, here, lowers, span_text)
             result.append(mention)
         doc.user_data[MENTIONS_DATA] = result
         return doc
+
+    def _mark(self, mention: Mention, cues: list[tuple], lowers: list[int], span_text: Callable) -> None:
+        """Cued, expanded and modified, from the cues of the mention's clause."""
+        start, end, label = mention.start, mention.end, mention.kind
+        for cue_start, cue_end, cue_label, _cue_id, _clause, scope in cues:
+            overlaps = cue_start < end and cue_end > start
+            # A cue inside a name or need phrase is part of it ("nobody watching the
+            # firewall"); inside a topic it is the need ("refusing to use"); a modifier
+            # that spans the whole mention ("guest wifi") still applies.
+            inner_cue = label == TOPIC and cue_label in (NEED, PAIN) and cue_end - cue_start < end - start
+            if overlaps and not inner_cue and not (cue_label == MOD and cue_start <= start and cue_end >= end):
+                continue
+            if cue_label in (NEED, PAIN):
+                mention.cued = True
+            elif cue_label == EXPAND:
+                mention.expand = True
+            elif cue_label == MOD and (overlaps or _in_scope(scope, cue_start, cue_end, start, end)) and not (
+                self._closed(scope[0], cue_start, cue_end, start, end, lowers)
+            ):
+                mention.modifiers.append((scope[0], span_text(cue_start, cue_end)))
+
+    def _mark_from_index(self, mention: Mention, index: _ClauseCues, lowers: list[int], span_text: Callable) -> None:
+        """What `_mark` decides, reading only the cues near the mention: a need, pain or
+        expansion cue anywhere in the clause counts unless it overlaps the mention, and a
+        modifier reaches at most its scope."""
+        start, end = mention.start, mention.end
+        near = index.near(start - index.longest, end)  # the only cues that can overlap
+        overlapping = [c for c in near if c[0] < end and c[1] > start]
+        needs = [c for c in overlapping if c[2] in (NEED, PAIN)]
+        if index.needs > len(needs) or (mention.kind == TOPIC and any(c[1] - c[0] < end - start for c in needs)):
+            mention.cued = True
+        if index.expands > sum(c[2] == EXPAND for c in overlapping):
+            mention.expand = True
+        reach = [c for c in index.near(start - index.widest - index.longest, end + index.widest + 1) if c[2] == MOD]
+        self._mark(mention, reach, lowers, span_text)
 
     def _scope(self, cue: tuple) -> tuple[str, str, int]:
         """(kind, direction, scope) of a cue, parsed once per pattern id."""
@@ -372,6 +402,26 @@ class ScoutContext:
             return False
         between = range(cue_end, start) if cue_end <= start else range(end, cue_start)
         return any(lowers[i] in words for i in between)
+
+
+_FEW_CUES = 32  # a clause with more cues than this is read through a _ClauseCues index
+
+
+class _ClauseCues:
+    """The cues of one clause, by start, so a mention in a long clause reads only the cues
+    that can reach it: the linear pass per mention would make a long remark quadratic."""
+
+    def __init__(self, cues: list[tuple]) -> None:
+        self.cues = cues  # in start order, as the context pass made them
+        self.starts = [c[0] for c in cues]
+        self.longest = max((c[1] - c[0] for c in cues), default=0)
+        self.widest = max((c[5][2] for c in cues if c[2] == MOD), default=0)
+        self.needs = sum(c[2] in (NEED, PAIN) for c in cues)
+        self.expands = sum(c[2] == EXPAND for c in cues)
+
+    def near(self, low: int, high: int) -> list[tuple]:
+        """The cues starting in [low, high), in order."""
+        return self.cues[bisect_left(self.starts, low) : bisect_left(self.starts, high)]
 
 
 def _drop_pseudo(cues: list[_Match]) -> list[_Match]:

@@ -233,3 +233,17 @@ def test_longest_span_wins_as_the_pairwise_rule_says():
             start = rng.randint(0, 15)
             spans.append((start, start + rng.randint(1, 4), rng.choice("AB"), rng.choice("xy")))
         assert _drop_contained(spans) == pairwise(spans)
+
+
+def test_long_clauses_read_through_the_index_say_what_the_full_pass_says(shipped, monkeypatch):
+    from nlp import components
+
+    texts = [
+        "they are frustrated with the audit and not happy with the tax planning, but they want a pen test",
+        "if they ever want a pen test we should talk, the owner is fed up with the payroll provider",
+        "we did their tax planning back in 2019 and they still need more tax returns for two more entities",
+        "frustrated audit not " * 40,
+    ]
+    full = [shipped.tag(text).to_json() for text in texts]
+    monkeypatch.setattr(components, "_FEW_CUES", -1)  # every clause through the index
+    assert [shipped.tag(text).to_json() for text in texts] == full
