@@ -128,7 +128,11 @@ async def replies(fake: FakeSlackProcess, tag: str, due_at: dict[str, float], ti
             break
         await asyncio.sleep(0.5)
     waits = [arrived[hook] - due for hook, due in due_at.items() if hook in arrived]
-    return {"replied": len(waits), "reply": summary_ms(waits)}
+    # how fast the server filed and answered: replies over the time from the first request
+    # being due to the last reply arriving (below the rate when the replies fell behind)
+    span = max((arrived[h] for h in due_at if h in arrived), default=0.0) - min(due_at.values(), default=0.0)
+    return {"replied": len(waits), "reply": summary_ms(waits),
+            "replies_per_s": round(len(waits) / span, 1) if span > 0 else 0.0}
 
 
 def start_scout(database_url: str, fake: FakeSlackProcess, log: Path) -> Target:
@@ -230,8 +234,8 @@ async def run(args: argparse.Namespace) -> list[dict]:
 
 
 def _line(r: dict) -> str:
-    reply = f"  replied {r['replied']}/{r['acked']} reply p50 {r['reply']['p50_ms']} p99 {r['reply']['p99_ms']}" \
-        if "reply" in r else ""
+    reply = (f"  replied {r['replied']}/{r['acked']} reply p50 {r['reply']['p50_ms']} p99 {r['reply']['p99_ms']}"
+             f" ({r['replies_per_s']}/s)") if "reply" in r else ""
     return (f"{r['backend']:<10} {r['target']:<5} {r['rate']:>4}/s sent {r['sent']:>5} errors {r['errors']:>3} "
             f"ack p50 {r['ack']['p50_ms']:>7} p99 {r['ack']['p99_ms']:>7} max {r['ack']['max_ms']:>7} ms"
             f"  lag {r['generator_lag_ms']} ms{reply}")
