@@ -260,6 +260,7 @@ def _drop_contained(spans: list[_Match]) -> list[_Match]:
     return kept
 
 
+REACH_BACK = "reach_back"  # the direction of a cue that reaches back from the next clause
 NOT_AFTER_WINDOW = 5  # tokens before a modifier cue where its `not_after` words cancel it
 
 
@@ -278,10 +279,15 @@ class ScoutContext:
         terminators: list[str],
         closers: dict[str, list[str]] | None = None,
         not_after: dict[str, list[str]] | None = None,
+        soft_terminators: list[str] | None = None,
+        reach_back: list[str] | None = None,
     ) -> None:
         self.name = name
         self.terminators = frozenset(t.lower() for t in terminators)
         strings = nlp.vocab.strings
+        self.soft_terminators = [w.lower() for w in soft_terminators or []]
+        self.reach_back = frozenset(reach_back or [])
+        self._soft_ids = frozenset(strings.add(w) for w in self.soft_terminators)
         self.closers = closers or {}
         self.not_after = not_after or {}
         self._closer_ids = {k: frozenset(strings.add(w.lower()) for w in ws) for k, ws in self.closers.items()}
@@ -317,13 +323,16 @@ class ScoutContext:
         cues = _drop_pseudo(_drop_contained([m for m in matches if m[2] not in MENTIONS]))
         cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
-        needs_words = any(k in self._closer_ids or k in self._not_after_ids for k in kinds)
+        reaches = bool(kinds & self.reach_back)
+        needs_words = reaches or any(k in self._closer_ids or k in self._not_after_ids for k in kinds)
         lowers = doc.to_array(LOWER).tolist() if needs_words else []
         if needs_words:
             cues_at = [c for c in cues_at if not self._cancelled(c, clause, lowers)]
         by_clause: dict[int, list[tuple]] = {}
         for cue in cues_at:
             by_clause.setdefault(cue[4], []).append(cue)
+        if reaches:
+            self._reach_back(by_clause, cues_at, mentions, clause, lowers)
         indexes: dict[int, _ClauseCues] = {}
         result = []
         for start, end, label, span_id in mentions:
@@ -340,10 +349,30 @@ class ScoutContext:
         doc.user_data[MENTIONS_DATA] = result
         return doc
 
+    def _reach_back(
+        self, by_clause: dict[int, list[tuple]], cues: list[tuple], mentions: list, clause: list[int], lowers: list[int]
+    ) -> None:
+        """ConText attaches a modifier to the nearest thing it can modify: a refusal or an
+        all-clear in a clause that names nothing ("they asked about a pen test but went with
+        another vendor") reaches back across a soft terminator to the clause before it."""
+        named = {clause[m[0]] for m in mentions}
+        for cue in cues:
+            kind, direction, _width = cue[5]
+            here = cue[4]
+            if cue[2] != MOD or kind not in self.reach_back or direction == "forward" or here in named:
+                continue
+            first = clause.index(here)  # the clause's first token: the terminator that opened it
+            if here - 1 in named and lowers[first] in self._soft_ids:
+                by_clause.setdefault(here - 1, []).append((*cue[:5], (kind, REACH_BACK, 0)))
+
     def _mark(self, mention: Mention, cues: list[tuple], lowers: list[int], span_text: Callable) -> None:
         """Cued, expanded and modified, from the cues of the mention's clause."""
         start, end, label = mention.start, mention.end, mention.kind
         for cue_start, cue_end, cue_label, _cue_id, _clause, scope in cues:
+            if scope[1] == REACH_BACK:  # news about the client is not refused by a later clause
+                if label != TRIGGER and cue_start >= end:
+                    mention.modifiers.append((scope[0], span_text(cue_start, cue_end)))
+                continue
             overlaps = cue_start < end and cue_end > start
             # A cue inside a name or need phrase is part of it ("nobody watching the
             # firewall"); inside a topic it is the need ("refusing to use"); a modifier
@@ -372,7 +401,12 @@ class ScoutContext:
             mention.cued = True
         if index.expands > sum(c[2] == EXPAND for c in overlapping):
             mention.expand = True
-        reach = [c for c in index.near(start - index.widest - index.longest, end + index.widest + 1) if c[2] == MOD]
+        reach = [
+            c
+            for c in index.near(start - index.widest - index.longest, end + index.widest + 1)
+            if c[2] == MOD and c[5][1] != REACH_BACK
+        ]
+        reach += index.reach_back
         self._mark(mention, reach, lowers, span_text)
 
     def _scope(self, cue: tuple) -> tuple[str, str, int]:
@@ -419,6 +453,7 @@ class _ClauseCues:
         self.widest = max((c[5][2] for c in cues if c[2] == MOD), default=0)
         self.needs = sum(c[2] in (NEED, PAIN) for c in cues)
         self.expands = sum(c[2] == EXPAND for c in cues)
+        self.reach_back = [c for c in cues if c[2] == MOD and c[5][1] == REACH_BACK]
 
     def near(self, low: int, high: int) -> list[tuple]:
         """The cues starting in [low, high), in order."""
@@ -454,7 +489,14 @@ def _in_scope(scope: tuple[str, str, int], cue_start: int, cue_end: int, start: 
 
 
 @Language.factory(
-    "scout_context", default_config={"terminators": [".", "!", "?", ";"], "closers": {}, "not_after": {}}
+    "scout_context",
+    default_config={
+        "terminators": [".", "!", "?", ";"],
+        "closers": {},
+        "not_after": {},
+        "soft_terminators": [],
+        "reach_back": [],
+    },
 )
 def make_scout_context(
     nlp: Language,
@@ -462,8 +504,10 @@ def make_scout_context(
     terminators: list[str],
     closers: dict[str, list[str]],
     not_after: dict[str, list[str]],
+    soft_terminators: list[str],
+    reach_back: list[str],
 ) -> ScoutContext:
-    return ScoutContext(nlp, name, terminators, closers, not_after)
+    return ScoutContext(nlp, name, terminators, closers, not_after, soft_terminators, reach_back)
 
 
 def phrase_patterns(label: str, phrases: list[str], pattern_id: str = "") -> list[dict[str, Any]]:

@@ -24,6 +24,10 @@ class ModifierCues(BaseModel):
     not_after: list[str] = Field(
         default_factory=list, description="Words that, just before a cue, make it no modifier."
     )
+    reaches_back: bool = Field(
+        default=False,
+        description="A backward cue in a clause that names nothing applies to the clause before a soft terminator.",
+    )
 
 
 class Rules(BaseModel):
@@ -34,6 +38,9 @@ class Rules(BaseModel):
     expand: list[str]
     modifiers: dict[ModifierKind, ModifierCues]
     terminators: list[str]
+    soft_terminators: list[str] = Field(
+        default_factory=list, description="Terminators that join two halves of one thought ('but')."
+    )
     pseudo: list[str] = Field(default_factory=list, description="Phrases that look like modifiers and are not.")
     not_services: list[str] = Field(
         default_factory=list, description="Phrases holding a service word that never name a need for it."

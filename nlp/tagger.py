@@ -107,7 +107,17 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     nlp.add_pipe("scout_trigger_patterns", config={"patterns": token_patterns})
     closers = {kind: cues.closers for kind, cues in rules.modifiers.items() if cues.closers}
     not_after = {kind: cues.not_after for kind, cues in rules.modifiers.items() if cues.not_after}
-    nlp.add_pipe("scout_context", config={"terminators": rules.terminators, "closers": closers, "not_after": not_after})
+    reach_back = [kind for kind, cues in rules.modifiers.items() if cues.reaches_back]
+    nlp.add_pipe(
+        "scout_context",
+        config={
+            "terminators": rules.terminators,
+            "closers": closers,
+            "not_after": not_after,
+            "soft_terminators": rules.soft_terminators,
+            "reach_back": reach_back,
+        },
+    )
     return nlp
 
 

@@ -256,3 +256,16 @@ def test_a_subject_word_yields_its_clause_to_a_service_named_more_strongly(shipp
     assert shared.service_ids == ["financial_systems"]
     apart = _tag(shipped, "their accounting software keeps crashing. month-end close is a nightmare too")
     assert apart.service_ids == ["financial_systems", "outsourced_accounting"]
+
+
+def test_a_refusal_after_but_reaches_back_to_the_clause_it_answers(shipped):
+    # The second half names nothing of its own, so its refusal is about the first half.
+    refused = _tag(shipped, "they asked about a pen test but went with another vendor")
+    assert refused.lead is False
+    assert refused.negated == ["security_audit"]
+    # A second half that names its own service keeps the refusal to itself.
+    kept = _tag(shipped, "they passed on the audit but want help with tax planning")
+    assert kept.service_ids == ["tax_planning"]
+    # News about the client is not refused: the new CEO stays a trigger.
+    news = _tag(shipped, "we offered coaching for the new ceo but the board passed")
+    assert news.service_ids == [] and news.trigger_ids == ["leadership_change"]
