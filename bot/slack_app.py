@@ -87,6 +87,17 @@ async def _run(fn: Callable[..., Reply], *args: Any) -> Reply:
         return await asyncio.to_thread(fn, *args)
 
 
+class _TokenInTheClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is handed a client, then
+    warns at every start that the token goes unused; Scout's client carries that same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenInTheClient())
+
+
 def build_slack_app(scout: Scout, settings: SlackSettings, client: AsyncWebClient | None = None) -> AsyncApp:
     app = AsyncApp(  # the client carries the token (and SLACK_API_URL, and the retry handlers)
         signing_secret=settings.signing_secret,

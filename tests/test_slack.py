@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 from urllib.parse import urlencode
 
@@ -366,3 +367,14 @@ async def test_message_edits_and_deletes_in_slack_follow_the_flagged_remark(slac
     assert (await slack.event(delete, "EvE3")).status == 200
     await slack.fake.wait_until(lambda: stored_leads(scout)[0].stage == "dropped", "the delete to land")
     assert "firewall" not in stored_leads(scout)[0].text
+
+
+def test_no_start_up_warning_with_the_token_in_the_environment(monkeypatch, caplog, scout):
+    from bot.settings import SlackSettings
+    from bot.slack_app import build_slack_app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    with caplog.at_level(logging.DEBUG):
+        app = build_slack_app(scout, SlackSettings(bot_token="xoxb-from-the-environment", signing_secret="s"))
+    assert app.client.token == "xoxb-from-the-environment"
+    assert "will be unused" not in caplog.text
