@@ -511,7 +511,18 @@ def make_scout_context(
 
 
 def phrase_patterns(label: str, phrases: list[str], pattern_id: str = "") -> list[dict[str, Any]]:
-    return [{"label": label, "pattern": p, "id": pattern_id} for p in phrases if p.strip()]
+    return [{"label": label, "pattern": p, "id": pattern_id} for p in spelling_variants(phrases) if p.strip()]
+
+
+def spelling_variants(phrases: list[str]) -> list[str]:
+    """Each phrase with its hyphens written as spaces too, as people type them ("3-year plan",
+    "3 year plan"; "go-live", "go live"): the tokenizer splits one and not the other."""
+    out: dict[str, None] = {}
+    for phrase in phrases:
+        out[phrase] = None
+        if "-" in phrase.strip("-"):
+            out[" ".join(phrase.replace("-", " ").split())] = None
+    return list(out)
 
 
 class TriggerPatterns:

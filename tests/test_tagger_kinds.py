@@ -269,3 +269,29 @@ def test_a_refusal_after_but_reaches_back_to_the_clause_it_answers(shipped):
     # News about the client is not refused: the new CEO stays a trigger.
     news = _tag(shipped, "we offered coaching for the new ceo but the board passed")
     assert news.service_ids == [] and news.trigger_ids == ["leadership_change"]
+
+
+@pytest.mark.parametrize(
+    ("remark", "trigger"),
+    [
+        # the round named before its verb
+        ("the bridge round finally closed last night", "funding_round"),
+        # a "chief ... officer" title
+        ("they appointed a chief revenue officer from a competitor", "leadership_change"),
+        # a compound noun before the place ("a distribution hub", "its cold-storage division")
+        ("they're opening a fulfilment hub in Leeds next spring", "geographic_expansion"),
+        ("they are selling the meal-kit business to a rival", "ma_activity"),
+        # a currency sign between the verb and the number
+        ("sales hit $50M this quarter", "growth_milestone"),
+        # "up from N a year ago" compares with today: no historical event
+        ("headcount passed 400 people, up from 150 a year ago", "growth_milestone"),
+    ],
+)
+def test_trigger_patterns_allow_the_common_word_orders(shipped, remark, trigger):
+    assert _tag(shipped, remark).trigger_ids == [trigger]
+
+
+def test_hyphenated_catalog_phrases_match_when_typed_with_spaces(shipped):
+    assert _tag(shipped, "the board wants a 3 year plan and the ceo asked if we could help").service_ids == [
+        "strategy_development"
+    ]
