@@ -295,3 +295,44 @@ def test_hyphenated_catalog_phrases_match_when_typed_with_spaces(shipped):
     assert _tag(shipped, "the board wants a 3 year plan and the ceo asked if we could help").service_ids == [
         "strategy_development"
     ]
+
+
+@pytest.mark.parametrize(
+    ("remark", "kind"),
+    [
+        # a decision to keep what they have is a refusal
+        ("they priced out a move to AWS but decided to stay in their own data centre for now", "declined"),
+        # "won't be needed" is a negation after the service, not a need
+        ("the partner said a valuation won't be needed this year", "negated"),
+        # an all-clear with an intensifier ("went really well")
+        ("their annual audit went really well, clean opinion again", "negated"),
+        # the firm's own report asked for by a client: no need of theirs
+        ("could someone send globex a copy of our SOC 2 report, their procurement wants it", "other_party"),
+    ],
+)
+def test_hard_negatives_stay_silent_and_say_why(shipped, remark, kind):
+    tags = _tag(shipped, remark)
+    assert tags.lead is False
+    assert kind in {m.kind for m in tags.modifiers}
+
+
+@pytest.mark.parametrize(
+    ("remark", "service"),
+    [
+        # execution failure: a plan nobody owns, dates slipping
+        ("the rollout plan exists but nobody is accountable for any of it and the dates are slipping", "execution_support"),
+        # adoption failure: bought, unused, old habits
+        ("they bought the new CRM in spring and nobody uses it, reps still log calls in spreadsheets", "training_adoption"),
+        # process friction: approvals and hand-offs
+        ("approvals for a simple PO take them weeks, too many sign-offs", "process_improvement"),
+        # succession gap: no second in command
+        ("owner is 68 with no number two and no plan for who takes over when he goes", "succession_planning"),
+    ],
+)
+def test_need_families_without_the_catalog_name(shipped, remark, service):
+    assert service in _tag(shipped, remark).service_ids
+
+
+def test_nobody_internally_is_a_gap_not_another_party(shipped):
+    tags = _tag(shipped, "they want to buy a competitor and nobody internally has ever run diligence")
+    assert "transaction_advisory" in tags.service_ids
