@@ -198,7 +198,6 @@ class Mention:
     cued: bool = False  # a need or pain cue in the same clause
     expand: bool = False  # an expansion cue ("more", "another entity") in the same clause
     modifiers: list[tuple[str, str]] = field(default_factory=list)  # (kind, cue text)
-    clause: int = 0  # the clause it sits in: mentions of one clause compete for its cues
 
 
 class _WordsFlag:
@@ -336,7 +335,7 @@ class ScoutContext:
         indexes: dict[int, _ClauseCues] = {}
         result = []
         for start, end, label, span_id in mentions:
-            mention = Mention(label, span_id, start, end, span_text(start, end), clause=clause[start])
+            mention = Mention(label, span_id, start, end, span_text(start, end))
             here = by_clause.get(clause[start], [])
             if len(here) > _FEW_CUES:  # a long clause: look only where a cue can reach
                 index = indexes.get(clause[start])

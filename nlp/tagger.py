@@ -183,7 +183,6 @@ class Tagger:
         triggers: dict[str, TriggerTag] = {}
         negated: list[str] = []
         modifiers: list[Modifier] = []
-        scored: list[tuple[str, float, int]] = []  # (service id, score, clause) of each mention that counts
         for mention in mentions:
             kinds = [kind for kind, _ in mention.modifiers]
             if mention.kind != TRIGGER and "engaged" in kinds and wallet.get(mention.id) in OTHERS_PROVIDE:
@@ -205,8 +204,6 @@ class Tagger:
                 triggers.setdefault(mention.id, TriggerTag(id=mention.id, evidence=mention.text))
                 continue
             score = self._service_score(mention, wallet.get(mention.id), flagged)
-            if score >= LEAD_THRESHOLD:
-                scored.append((mention.id, score, mention.clause))
             current = services.get(mention.id)
             if score >= LEAD_THRESHOLD and (current is None or score > current.score):
                 services[mention.id] = ServiceTag(
@@ -216,8 +213,7 @@ class Tagger:
                     kind="upsell" if wallet.get(mention.id) == "provided" else "cross-sell",
                     conflict=is_audit_client and mention.id in self._conflicting,
                 )
-        outranked = _outranked(scored)
-        found = [s for s in services.values() if s.id not in negated and s.id not in outranked]
+        found = [s for s in services.values() if s.id not in negated]
         found.sort(key=lambda s: -s.score)
         negated = [n for n in negated if n not in services]
         score = max([s.score for s in found] + [TRIGGER_SCORE if triggers else 0.0])
@@ -266,24 +262,6 @@ class Tagger:
             votes.update(self._suggests.get(tid, []))
         ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
         return [sid for sid, _ in ranked if sid not in service_ids and sid not in negated]
-
-
-def _outranked(scored: list[tuple[str, float, int]]) -> set[str]:
-    """Services named only by a subject word in clauses where another service is named more
-    strongly: the clause's need belongs to the stronger one ("quickbooks is choking, month end
-    takes forever" is about the system, not the books)."""
-    best: dict[int, float] = {}
-    for _sid, score, clause in scored:
-        best[clause] = max(best.get(clause, 0.0), score)
-    strongest: dict[str, float] = {}
-    for sid, score, _clause in scored:
-        strongest[sid] = max(strongest.get(sid, 0.0), score)
-    return {
-        sid
-        for sid, top in strongest.items()
-        if top <= CUED_TOPIC_SCORE
-        and all(best[clause] > score for other, score, clause in scored if other == sid)
-    }
 
 
 def build_tagger(catalog: Catalog) -> Tagger:

@@ -249,15 +249,6 @@ def test_long_clauses_read_through_the_index_say_what_the_full_pass_says(shipped
     assert [shipped.tag(text).to_json() for text in texts] == full
 
 
-def test_a_subject_word_yields_its_clause_to_a_service_named_more_strongly(shipped):
-    # "month-end" (a topic of outsourced accounting) shares the clause's pain with the named
-    # accounting software: the system is the need. In a clause of its own it still counts.
-    shared = _tag(shipped, "their accounting software keeps crashing and month-end drags on for weeks")
-    assert shared.service_ids == ["financial_systems"]
-    apart = _tag(shipped, "their accounting software keeps crashing. month-end close is a nightmare too")
-    assert apart.service_ids == ["financial_systems", "outsourced_accounting"]
-
-
 def test_a_refusal_after_but_reaches_back_to_the_clause_it_answers(shipped):
     # The second half names nothing of its own, so its refusal is about the first half.
     refused = _tag(shipped, "they asked about a pen test but went with another vendor")
