@@ -327,3 +327,41 @@ def test_need_families_without_the_catalog_name(shipped, remark, service):
 def test_nobody_internally_is_a_gap_not_another_party(shipped):
     tags = _tag(shipped, "they want to buy a competitor and nobody internally has ever run diligence")
     assert "transaction_advisory" in tags.service_ids
+
+
+@pytest.mark.parametrize(
+    ("remark", "kind"),
+    [
+        # status on work the firm does: progress, review, facilitation
+        ("initech's soc 2 readiness work is 80% complete, two policies left", "engaged"),
+        ("we're finalizing the R&D credit study for globex", "engaged"),
+        ("the offsite we facilitated for their leadership team landed well", "engaged"),
+        # refusals by a decision-maker
+        ("the CEO vetoed the coaching idea", "declined"),
+        # a need only under a condition, stated after it
+        ("they'd only want a valuation if someone makes an offer", "hypothetical"),
+        ("in theory a PMO would help but they won't pay for one", "hypothetical"),
+        # satisfaction with what they have
+        ("they already have an outsourced payroll provider and love it", "negated"),
+        # the writer's own office, kit or old contacts
+        ("the printer in our office keeps jamming, anyone know who to call?", "other_party"),
+        ("I need a new monitor for the client site", "other_party"),
+        ("my old manager's company is looking for a new ERP", "other_party"),
+    ],
+)
+def test_more_hard_negatives_stay_silent_and_say_why(shipped, remark, kind):
+    tags = _tag(shipped, remark)
+    assert tags.lead is False
+    assert kind in {m.kind for m in tags.modifiers}
+
+
+def test_our_audit_team_is_the_messenger_not_the_need(shipped):
+    tags = _tag(shipped, "the audit team flagged that their bookkeeping is a mess and they need help")
+    assert tags.service_ids == ["outsourced_accounting"]
+
+
+def test_a_request_to_fix_is_not_an_all_clear(shipped):
+    # "fix" folds with "fixed"; only "got fixed", "was fixed" ... say the problem is gone.
+    asked = _tag(shipped, "their month-end close takes 20 days and nobody there can fix it")
+    assert asked.service_ids == ["outsourced_accounting"]
+    assert _tag(shipped, "the vpn issue at their site got fixed yesterday").lead is False
