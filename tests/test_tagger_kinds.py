@@ -365,3 +365,27 @@ def test_a_request_to_fix_is_not_an_all_clear(shipped):
     asked = _tag(shipped, "their month-end close takes 20 days and nobody there can fix it")
     assert asked.service_ids == ["outsourced_accounting"]
     assert _tag(shipped, "the vpn issue at their site got fixed yesterday").lead is False
+
+
+def test_a_competitor_the_client_buys_is_no_other_party(shipped):
+    tags = _tag(shipped, "they're in talks to acquire a small competitor and need someone to go through the target's books")
+    assert tags.service_ids == ["transaction_advisory"]
+    assert tags.trigger_ids == ["ma_activity"]
+    # their competitor's own news is still another party's
+    assert _tag(shipped, "their competitor just hired a new CEO").lead is False
+
+
+@pytest.mark.parametrize(
+    ("remark", "service"),
+    [
+        # a gap stated with a negation word is a pain, not a refusal
+        ("the leadership team doesn't trust each other and meetings are a mess", "team_development"),
+        ("the ERP vendor walked off the project halfway and nothing is integrated", "implementation_services"),
+        # a requirement phrased as a condition
+        ("the bank is making audited financials a condition of the new credit line", "audit"),
+    ],
+)
+def test_gaps_and_conditions_with_negation_words_are_needs(shipped, remark, service):
+    tags = _tag(shipped, remark)
+    assert service in tags.service_ids
+    assert tags.negated == []
