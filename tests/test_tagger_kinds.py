@@ -389,3 +389,19 @@ def test_gaps_and_conditions_with_negation_words_are_needs(shipped, remark, serv
     tags = _tag(shipped, remark)
     assert service in tags.service_ids
     assert tags.negated == []
+
+
+@pytest.mark.parametrize(
+    "remark",
+    [
+        "who on our side is the right person to ask about R&D credit methodology?",
+        "anyone want to join the lunch and learn on change management?",
+        "we need more people on the globex audit, it's short-staffed",
+        "I'm looking for the deck we used for the succession planning pitch last year",
+        "the acme team asked if we can move the process mapping workshop to next week",
+    ],
+)
+def test_internal_firm_admin_naming_a_service_is_no_lead(shipped, remark):
+    tags = _tag(shipped, remark)
+    assert tags.lead is False
+    assert "other_party" in {m.kind for m in tags.modifiers}
