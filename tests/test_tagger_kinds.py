@@ -405,3 +405,18 @@ def test_internal_firm_admin_naming_a_service_is_no_lead(shipped, remark):
     tags = _tag(shipped, remark)
     assert tags.lead is False
     assert "other_party" in {m.kind for m in tags.modifiers}
+
+
+@pytest.mark.parametrize(
+    ("remark", "service"),
+    [
+        # a system bought and never configured
+        ("they licensed a new HRIS in the spring and nobody has set it up", "implementation_services"),
+        # programmes with no owner
+        ("there are nine cost projects running and none of them has a real owner", "execution_support"),
+        # intercompany prices picked at will
+        ("the dutch sub sells to the UK entity at whatever price finance picks", "transfer_pricing"),
+    ],
+)
+def test_more_need_families(shipped, remark, service):
+    assert service in _tag(shipped, remark).service_ids
