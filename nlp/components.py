@@ -322,16 +322,18 @@ class ScoutContext:
         cues = _drop_pseudo(_drop_contained([m for m in matches if m[2] not in MENTIONS]))
         cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
-        reaches = bool(kinds & self.reach_back)
-        needs_words = reaches or any(k in self._closer_ids or k in self._not_after_ids for k in kinds)
+        reaching = self._reaching(cues_at, mentions, clause) if kinds & self.reach_back else []
+        needs_words = bool(reaching) or any(k in self._closer_ids or k in self._not_after_ids for k in kinds)
         lowers = doc.to_array(LOWER).tolist() if needs_words else []
         if needs_words:
             cues_at = [c for c in cues_at if not self._cancelled(c, clause, lowers)]
         by_clause: dict[int, list[tuple]] = {}
         for cue in cues_at:
             by_clause.setdefault(cue[4], []).append(cue)
-        if reaches:
-            self._reach_back(by_clause, cues_at, mentions, clause, lowers)
+        for cue in reaching:
+            # the clause's first token is the terminator that opened it: a soft one joins the halves
+            if cue in cues_at and lowers[clause.index(cue[4])] in self._soft_ids:
+                by_clause.setdefault(cue[4] - 1, []).append((*cue[:5], (cue[5][0], REACH_BACK, 0)))
         indexes: dict[int, _ClauseCues] = {}
         result = []
         for start, end, label, span_id in mentions:
@@ -348,21 +350,20 @@ class ScoutContext:
         doc.user_data[MENTIONS_DATA] = result
         return doc
 
-    def _reach_back(
-        self, by_clause: dict[int, list[tuple]], cues: list[tuple], mentions: list, clause: list[int], lowers: list[int]
-    ) -> None:
+    def _reaching(self, cues: list[tuple], mentions: list, clause: list[int]) -> list[tuple]:
         """ConText attaches a modifier to the nearest thing it can modify: a refusal or an
         all-clear in a clause that names nothing ("they asked about a pen test but went with
-        another vendor") reaches back across a soft terminator to the clause before it."""
+        another vendor") may reach back to the clause before it. These are the cues that could."""
         named = {clause[m[0]] for m in mentions}
-        for cue in cues:
-            kind, direction, _width = cue[5]
-            here = cue[4]
-            if cue[2] != MOD or kind not in self.reach_back or direction == "forward" or here in named:
-                continue
-            first = clause.index(here)  # the clause's first token: the terminator that opened it
-            if here - 1 in named and lowers[first] in self._soft_ids:
-                by_clause.setdefault(here - 1, []).append((*cue[:5], (kind, REACH_BACK, 0)))
+        return [
+            cue
+            for cue in cues
+            if cue[2] == MOD
+            and cue[5][0] in self.reach_back
+            and cue[5][1] != "forward"
+            and cue[4] not in named
+            and cue[4] - 1 in named
+        ]
 
     def _mark(self, mention: Mention, cues: list[tuple], lowers: list[int], span_text: Callable) -> None:
         """Cued, expanded and modified, from the cues of the mention's clause."""
