@@ -25,16 +25,14 @@ from store.tables import Outbox
 from tests.conftest import ask
 from tests.fakes.slack_api import FakeSlack
 from tests.firm import FIRM
+from tests.helpers.slack_http import start_fake
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
 async def fake(aiohttp_server):
-    slack = FakeSlack()
-    server = await aiohttp_server(slack.app())
-    slack.url = str(server.make_url("/"))
-    return slack
+    return await start_fake(aiohttp_server)
 
 
 def _env(fake: FakeSlack) -> dict[str, str]:

@@ -24,7 +24,7 @@ from store.tables import Outbox
 from tests.conftest import ask, stored_leads
 from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.slack_api import Call, FakeSlack
-from tests.helpers.slack_http import SECRET, Slack
+from tests.helpers.slack_http import SECRET, Slack, start_fake
 from tests.helpers.teams_http import ACME_CHANNEL, open_teams
 
 
@@ -66,10 +66,7 @@ class FlakyConnector(FakeConnector):
 
 @pytest.fixture
 async def flaky(aiohttp_server):
-    slack = FlakySlack()
-    server = await aiohttp_server(slack.app())
-    slack.url = str(server.make_url("/"))
-    return slack
+    return await start_fake(aiohttp_server, FlakySlack())
 
 
 

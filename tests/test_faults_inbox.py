@@ -23,7 +23,7 @@ from store.spool import Spool
 from store.tables import InboxEvent, SeenEvent
 from tests.conftest import stored_leads
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers.slack_http import SECRET, Slack
+from tests.helpers.slack_http import SECRET, Slack, start_fake
 
 AUTO = {"type": "message", "channel": "CGLOBEX", "user": "UOLGA", "ts": "1700000000.000300",
         "text": "they want a managed security service for the firewall alerts", "channel_type": "channel"}
@@ -38,10 +38,7 @@ async def _server(aiohttp_server, scout: Scout, fake: FakeSlack, http: ClientSes
 
 @pytest.fixture
 async def fake(aiohttp_server):
-    slack = FakeSlack()
-    server = await aiohttp_server(slack.app())
-    slack.url = str(server.make_url("/"))
-    return slack
+    return await start_fake(aiohttp_server)
 
 
 def _rows(scout: Scout, table) -> list:  # noqa: ANN001

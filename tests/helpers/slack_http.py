@@ -66,12 +66,18 @@ class Slack:
         })
 
 
+async def start_fake(aiohttp_server, fake: FakeSlack | None = None) -> FakeSlack:  # noqa: ANN001
+    """A fake Slack Web API (or a subclass of it) served on loopback, its url set."""
+    fake = fake or FakeSlack()
+    server = await aiohttp_server(fake.app())
+    fake.url = str(server.make_url("/"))
+    return fake
+
+
 @asynccontextmanager
 async def open_slack(aiohttp_server, scout: Scout, secret: str = SECRET) -> AsyncIterator[Slack]:  # noqa: ANN001
     """`scout serve`'s web app with only Slack on it, talking to a fake Web API."""
-    fake = FakeSlack()
-    fake_server = await aiohttp_server(fake.app())
-    fake.url = str(fake_server.make_url("/"))
+    fake = await start_fake(aiohttp_server)
     settings = SlackSettings(bot_token=BOT_TOKEN, signing_secret=secret, api_url=fake.url + "api/")
     server = await aiohttp_server(build_web_app(scout, build_slack_app(scout, settings)))
     async with ClientSession() as http:
