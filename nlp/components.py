@@ -198,6 +198,10 @@ class Mention:
     cued: bool = False  # a need or pain cue in the same clause
     expand: bool = False  # an expansion cue ("more", "another entity") in the same clause
     modifiers: list[tuple[str, str]] = field(default_factory=list)  # (kind, cue text)
+    clause: int = 0  # the clause number, so mentions that share a clause can compete for its cue
+    # Tokens between the mention and its nearest need or pain cue (0 for a need phrase, which
+    # carries its own): where two services share a clause, the cue belongs to the nearer one.
+    cue_distance: int | None = None
 
 
 class _WordsFlag:
@@ -337,7 +341,9 @@ class ScoutContext:
         indexes: dict[int, _ClauseCues] = {}
         result = []
         for start, end, label, span_id in mentions:
-            mention = Mention(label, span_id, start, end, span_text(start, end))
+            mention = Mention(label, span_id, start, end, span_text(start, end), clause=clause[start])
+            if label == NEED_PHRASE:
+                mention.cue_distance = 0
             here = by_clause.get(clause[start], [])
             if len(here) > _FEW_CUES:  # a long clause: look only where a cue can reach
                 index = indexes.get(clause[start])
@@ -382,6 +388,7 @@ class ScoutContext:
                 continue
             if cue_label in (NEED, PAIN):
                 mention.cued = True
+                _nearer_cue(mention, cue_start, cue_end)
             elif cue_label == EXPAND:
                 mention.expand = True
             elif cue_label == MOD and (overlaps or _in_scope(scope, cue_start, cue_end, start, end)) and not (
@@ -399,6 +406,9 @@ class ScoutContext:
         needs = [c for c in overlapping if c[2] in (NEED, PAIN)]
         if index.needs > len(needs) or (mention.kind == TOPIC and any(c[1] - c[0] < end - start for c in needs)):
             mention.cued = True
+            for cue in index.near(start - index.longest - _CUE_WINDOW, end + _CUE_WINDOW):
+                if cue[2] in (NEED, PAIN):
+                    _nearer_cue(mention, cue[0], cue[1])
         if index.expands > sum(c[2] == EXPAND for c in overlapping):
             mention.expand = True
         reach = [
@@ -440,6 +450,15 @@ class ScoutContext:
 
 
 _FEW_CUES = 32  # a clause with more cues than this is read through a _ClauseCues index
+_CUE_WINDOW = 40  # in a long clause, how far (tokens) a cue's distance to a mention is measured
+
+
+def _nearer_cue(mention: Mention, cue_start: int, cue_end: int) -> None:
+    """Keep the distance to the nearest need or pain cue; a cue inside the mention is at 0."""
+    start, end = mention.start, mention.end
+    distance = start - cue_end if cue_end <= start else cue_start - end if cue_start >= end else 0
+    if mention.cue_distance is None or distance < mention.cue_distance:
+        mention.cue_distance = distance
 
 
 class _ClauseCues:

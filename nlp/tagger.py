@@ -58,6 +58,9 @@ EXPANSION_SCORE = 0.7
 BARE_TERM_SCORE = 0.3
 TRIGGER_SCORE = 0.7
 LEAD_THRESHOLD = 0.5
+# A topic cued only by a need that sits nearer (by more than this many tokens) to a stronger
+# service in the same clause is that service's context, not a need of its own.
+CUE_MARGIN = 2
 _WORD = re.compile(r"[A-Za-z]+")
 # Modifiers that say the service is not wanted, as opposed to not being a need right now.
 _REFUSALS = {"negated", "declined"}
@@ -183,6 +186,7 @@ class Tagger:
         triggers: dict[str, TriggerTag] = {}
         negated: list[str] = []
         modifiers: list[Modifier] = []
+        scored: list[tuple[Mention, float]] = []  # the unmodified service mentions, scored
         for mention in mentions:
             kinds = [kind for kind, _ in mention.modifiers]
             if mention.kind != TRIGGER and "engaged" in kinds and wallet.get(mention.id) in OTHERS_PROVIDE:
@@ -204,6 +208,7 @@ class Tagger:
                 triggers.setdefault(mention.id, TriggerTag(id=mention.id, evidence=mention.text))
                 continue
             score = self._service_score(mention, wallet.get(mention.id), flagged)
+            scored.append((mention, score))
             current = services.get(mention.id)
             if score >= LEAD_THRESHOLD and (current is None or score > current.score):
                 services[mention.id] = ServiceTag(
@@ -213,6 +218,8 @@ class Tagger:
                     kind="upsell" if wallet.get(mention.id) == "provided" else "cross-sell",
                     conflict=is_audit_client and mention.id in self._conflicting,
                 )
+        for service_id in _outcompeted(services, scored):
+            del services[service_id]
         found = [s for s in services.values() if s.id not in negated]
         found.sort(key=lambda s: -s.score)
         negated = [n for n in negated if n not in services]
@@ -262,6 +269,36 @@ class Tagger:
             votes.update(self._suggests.get(tid, []))
         ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
         return [sid for sid, _ in ranked if sid not in service_ids and sid not in negated]
+
+
+def _outcompeted(services: dict[str, ServiceTag], scored: list[tuple[Mention, float]]) -> list[str]:
+    """Services found only as cued topics whose every cue sits nearer a stronger service in
+    the same clause ("the ceo is a bottleneck and has 14 direct reports": the pain is the
+    structure's, not a process's). The cue belongs to the nearest service that claims it."""
+    beaten = []
+    for service_id, tag in services.items():
+        if tag.score != CUED_TOPIC_SCORE:
+            continue
+        mine = [m for m, score in scored if m.id == service_id and score == CUED_TOPIC_SCORE]
+        if mine and all(_has_nearer_rival(m, services, scored) for m in mine):
+            beaten.append(service_id)
+    return beaten
+
+
+def _has_nearer_rival(mention: Mention, services: dict[str, ServiceTag], scored: list[tuple[Mention, float]]) -> bool:
+    if mention.kind != TOPIC or not mention.cued or mention.cue_distance is None:
+        return False
+    return any(
+        other.id != mention.id
+        and other.clause == mention.clause
+        and other.cue_distance is not None
+        and other.cue_distance + CUE_MARGIN < mention.cue_distance
+        and services.get(other.id, _NO_TAG).score > CUED_TOPIC_SCORE
+        for other, _ in scored
+    )
+
+
+_NO_TAG = ServiceTag(id="", score=0.0, evidence="", kind="cross-sell", conflict=False)
 
 
 def build_tagger(catalog: Catalog) -> Tagger:

@@ -420,3 +420,23 @@ def test_internal_firm_admin_naming_a_service_is_no_lead(shipped, remark):
 )
 def test_more_need_families(shipped, remark, service):
     assert service in _tag(shipped, remark).service_ids
+
+
+@pytest.mark.parametrize(
+    ("remark", "kept", "dropped"),
+    [
+        # "want to move everything to" is the need; "hardware" is only when it must happen
+        ("they want to move everything to azure before the hardware gives out", "cloud_migration", "infrastructure_setup"),
+        # "asked for" belongs to the pen test; the cyber policy is what the insurer renews
+        ("the insurer asked for a penetration test before renewing the cyber policy", "security_audit", "hr_consulting"),
+    ],
+)
+def test_a_need_cue_belongs_to_the_nearest_stronger_service_in_its_clause(shipped, remark, kept, dropped):
+    ids = _tag(shipped, remark).service_ids
+    assert kept in ids
+    assert dropped not in ids
+
+
+def test_a_topic_with_its_own_cue_is_still_a_need(shipped):
+    # No stronger service competes for the cue: the topic keeps it.
+    assert _tag(shipped, "the old hardware keeps dying on them").service_ids == ["infrastructure_setup"]
