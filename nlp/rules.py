@@ -30,6 +30,20 @@ class ModifierCues(BaseModel):
     )
 
 
+class OwnPastWork(BaseModel):
+    """"we <past verb>": the firm's own past work, as a modifier cue of `kind`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ModifierKind
+    subjects: list[str]
+    between: list[str] = Field(default_factory=list, description="Words allowed between subject and verb.")
+    past_forms: list[str] = Field(default_factory=list, description="Past forms that do not end in -ed.")
+    news_verbs: list[str] = Field(
+        default_factory=list, description="Past verbs that bring news about the client ('we noticed'), not our work."
+    )
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,6 +59,7 @@ class Rules(BaseModel):
     not_services: list[str] = Field(
         default_factory=list, description="Phrases holding a service word that never name a need for it."
     )
+    own_past_work: OwnPastWork | None = None
     roles: list[str] = Field(default_factory=list)
     trigger_patterns: dict[str, list[list[dict[str, Any]]]] = Field(default_factory=dict)
 

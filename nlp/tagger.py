@@ -111,6 +111,13 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     closers = {kind: cues.closers for kind, cues in rules.modifiers.items() if cues.closers}
     not_after = {kind: cues.not_after for kind, cues in rules.modifiers.items() if cues.not_after}
     reach_back = [kind for kind, cues in rules.modifiers.items() if cues.reaches_back]
+    own = rules.own_past_work
+    own_past_work = {}
+    if own is not None and own.kind in rules.modifiers:
+        own_past_work = {
+            **own.model_dump(exclude={"kind"}),
+            "cue_id": f"{own.kind}:both:{rules.modifiers[own.kind].scope}:own",
+        }
     nlp.add_pipe(
         "scout_context",
         config={
@@ -119,6 +126,7 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
             "not_after": not_after,
             "soft_terminators": rules.soft_terminators,
             "reach_back": reach_back,
+            "own_past_work": own_past_work,
         },
     )
     return nlp

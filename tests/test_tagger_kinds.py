@@ -440,3 +440,25 @@ def test_a_need_cue_belongs_to_the_nearest_stronger_service_in_its_clause(shippe
 def test_a_topic_with_its_own_cue_is_still_a_need(shipped):
     # No stronger service competes for the cue: the topic keeps it.
     assert _tag(shipped, "the old hardware keeps dying on them").service_ids == ["infrastructure_setup"]
+
+
+def test_we_with_any_past_verb_is_our_own_work_done(shipped):
+    # No phrase lists "we migrated": the subject "we" and a past verb make it our work, done.
+    tags = _tag(shipped, "we migrated their file server to azure last spring")
+    assert tags.lead is False
+    assert ("historical", "we migrated") in {(m.kind, m.cue) for m in tags.modifiers}
+
+
+@pytest.mark.parametrize(
+    ("remark", "service"),
+    [
+        # a verb that brings news about the client is not our work
+        ("we noticed their firewall has no monitoring at all", "managed_security"),
+        # a passive "we were asked" is a request, not a past verb of ours
+        ("we were asked to help with their sales tax filings", "tax_compliance"),
+        # "now" closes the past: what follows is today's need
+        ("we migrated their email last year and now they want help moving the erp to the cloud", "cloud_migration"),
+    ],
+)
+def test_we_with_a_past_verb_leaves_news_and_requests_alone(shipped, remark, service):
+    assert service in _tag(shipped, remark).service_ids
