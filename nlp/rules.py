@@ -13,6 +13,21 @@ RULES_FILE = Path(__file__).with_name("rules.yaml")
 ModifierKind = Literal["negated", "declined", "hypothetical", "historical", "other_party", "engaged"]
 
 
+class PastYears(BaseModel):
+    """Years written after one of `prefixes` ("in 2023"), from `first` to `last`: one range in
+    the data rather than a phrase per year. `last` is a fixed year, not today's, so a remark
+    reads the same whenever it is tagged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefixes: list[str]
+    first: int
+    last: int
+
+    def phrases(self) -> list[str]:
+        return [f"{prefix} {year}" for prefix in self.prefixes for year in range(self.first, self.last + 1)]
+
+
 class ModifierCues(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -23,6 +38,9 @@ class ModifierCues(BaseModel):
     closers: list[str] = Field(default_factory=list, description="Words that end the modifier's reach.")
     not_after: list[str] = Field(
         default_factory=list, description="Words that, just before a cue, make it no modifier."
+    )
+    past_years: PastYears | None = Field(
+        default=None, description="'in <year>' for every year of a range, as cues of this kind."
     )
     reaches_back: bool = Field(
         default=False,

@@ -103,7 +103,10 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     patterns += phrase_patterns(NOT_SERVICE, rules.not_services)
     for kind, cues in rules.modifiers.items():
         for direction in ("forward", "backward", "both"):
-            patterns += phrase_patterns(MOD, getattr(cues, direction), f"{kind}:{direction}:{cues.scope}")
+            phrases = getattr(cues, direction)
+            if direction == "both" and cues.past_years is not None:
+                phrases = phrases + cues.past_years.phrases()
+            patterns += phrase_patterns(MOD, phrases, f"{kind}:{direction}:{cues.scope}")
     ruler.add_patterns(patterns)
     trigger_ids = {t.id for t in catalog.triggers}
     token_patterns = {tid: ps for tid, ps in rules.trigger_patterns.items() if tid in trigger_ids}

@@ -462,3 +462,13 @@ def test_we_with_any_past_verb_is_our_own_work_done(shipped):
 )
 def test_we_with_a_past_verb_leaves_news_and_requests_alone(shipped, remark, service):
     assert service in _tag(shipped, remark).service_ids
+
+
+def test_any_past_year_is_historical_and_a_later_one_is_not(shipped):
+    # "in <year>" for the whole range in rules.yaml, not a phrase per year.
+    past = _tag(shipped, "we talked about their netsuite go-live in 2024 over lunch")
+    assert past.lead is False
+    assert ("historical", "in 2024") in {(m.kind, m.cue) for m in past.modifiers}
+    ahead = _tag(shipped, "their netsuite go-live in 2027 will need extra hands")
+    assert ahead.trigger_ids == ["technology_implementation"]
+    assert "historical" not in {m.kind for m in ahead.modifiers}
