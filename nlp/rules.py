@@ -78,6 +78,12 @@ class Rules(BaseModel):
         default_factory=list, description="Phrases holding a service word that never name a need for it."
     )
     own_past_work: OwnPastWork | None = None
+    nearest_cue_margin: int | None = Field(
+        default=None,
+        ge=0,
+        description="A cued topic whose every cue sits more than this many tokens nearer a stronger "
+        "service in its clause is dropped; null turns the rule off.",
+    )
     roles: list[str] = Field(default_factory=list)
     trigger_patterns: dict[str, list[list[dict[str, Any]]]] = Field(default_factory=dict)
 

@@ -58,9 +58,6 @@ EXPANSION_SCORE = 0.7
 BARE_TERM_SCORE = 0.3
 TRIGGER_SCORE = 0.7
 LEAD_THRESHOLD = 0.5
-# A topic cued only by a need that sits nearer (by more than this many tokens) to a stronger
-# service in the same clause is that service's context, not a need of its own.
-CUE_MARGIN = 2
 _WORD = re.compile(r"[A-Za-z]+")
 # Modifiers that say the service is not wanted, as opposed to not being a need right now.
 _REFUSALS = {"negated", "declined"}
@@ -149,7 +146,9 @@ class Tagger:
 
     def __init__(self, catalog: Catalog, rules: Rules | None = None) -> None:
         self.catalog = catalog
-        self.nlp = build_pipeline(catalog, rules or load_rules())
+        rules = rules or load_rules()
+        self.nlp = build_pipeline(catalog, rules)
+        self._cue_margin = rules.nearest_cue_margin
         # The components called in turn, as nlp(text) does minus its per-call set-up (error
         # handlers, the pipeline list), which costs more than some components themselves.
         # Components with an `annotate` leave Span objects out: the tagger reads tuples.
@@ -229,8 +228,9 @@ class Tagger:
                     kind="upsell" if wallet.get(mention.id) == "provided" else "cross-sell",
                     conflict=is_audit_client and mention.id in self._conflicting,
                 )
-        for service_id in _outcompeted(services, scored):
-            del services[service_id]
+        if self._cue_margin is not None:
+            for service_id in _outcompeted(services, scored, self._cue_margin):
+                del services[service_id]
         found = [s for s in services.values() if s.id not in negated]
         found.sort(key=lambda s: -s.score)
         negated = [n for n in negated if n not in services]
@@ -282,7 +282,7 @@ class Tagger:
         return [sid for sid, _ in ranked if sid not in service_ids and sid not in negated]
 
 
-def _outcompeted(services: dict[str, ServiceTag], scored: list[tuple[Mention, float]]) -> list[str]:
+def _outcompeted(services: dict[str, ServiceTag], scored: list[tuple[Mention, float]], margin: int) -> list[str]:
     """Services found only as cued topics whose every cue sits nearer a stronger service in
     the same clause ("the ceo is a bottleneck and has 14 direct reports": the pain is the
     structure's, not a process's). The cue belongs to the nearest service that claims it."""
@@ -291,19 +291,21 @@ def _outcompeted(services: dict[str, ServiceTag], scored: list[tuple[Mention, fl
         if tag.score != CUED_TOPIC_SCORE:
             continue
         mine = [m for m, score in scored if m.id == service_id and score == CUED_TOPIC_SCORE]
-        if mine and all(_has_nearer_rival(m, services, scored) for m in mine):
+        if mine and all(_has_nearer_rival(m, services, scored, margin) for m in mine):
             beaten.append(service_id)
     return beaten
 
 
-def _has_nearer_rival(mention: Mention, services: dict[str, ServiceTag], scored: list[tuple[Mention, float]]) -> bool:
+def _has_nearer_rival(
+    mention: Mention, services: dict[str, ServiceTag], scored: list[tuple[Mention, float]], margin: int
+) -> bool:
     if mention.kind != TOPIC or not mention.cued or mention.cue_distance is None:
         return False
     return any(
         other.id != mention.id
         and other.clause == mention.clause
         and other.cue_distance is not None
-        and other.cue_distance + CUE_MARGIN < mention.cue_distance
+        and other.cue_distance + margin < mention.cue_distance
         and services.get(other.id, _NO_TAG).score > CUED_TOPIC_SCORE
         for other, _ in scored
     )

@@ -472,3 +472,12 @@ def test_any_past_year_is_historical_and_a_later_one_is_not(shipped):
     ahead = _tag(shipped, "their netsuite go-live in 2027 will need extra hands")
     assert ahead.trigger_ids == ["technology_implementation"]
     assert "historical" not in {m.kind for m in ahead.modifiers}
+
+
+def test_the_nearest_cue_rule_is_data_and_can_be_turned_off():
+    from nlp.tagger import Tagger
+
+    catalog = load_config(ROOT / "app.yaml").catalog
+    off = Tagger(catalog, load_rules().model_copy(update={"nearest_cue_margin": None}))
+    remark = "they want to move everything to azure before the hardware gives out"
+    assert off.tag(remark).service_ids == ["cloud_migration", "infrastructure_setup"]
