@@ -319,7 +319,11 @@ class ScoutContext:
         if not mentions:
             doc.user_data[MENTIONS_DATA] = []
             return doc
-        clause, offsets, lengths = _clauses_and_offsets(doc, self._boundary_flag)
+        if self._own_work is None:
+            clause, offsets, lengths = _clauses_and_offsets(doc, self._boundary_flag)
+        else:  # the own-work flags in the same array read
+            table = doc.to_array([self._boundary_flag, IDX, LENGTH, *self._own_work.flags])
+            clause, offsets, lengths = table[:, 0].cumsum().tolist(), table[:, 1].tolist(), table[:, 2].tolist()
         text = doc.user_data.get(TEXT_KEY)
         if text is None:
             text = doc.text
@@ -329,7 +333,7 @@ class ScoutContext:
 
         found = [m for m in matches if m[2] not in MENTIONS]
         if self._own_work is not None:
-            found += self._own_work.cues(doc)
+            found += self._own_work.cues(table[:, 3:])
         cues = _drop_pseudo(_drop_contained(found))
         cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
@@ -481,8 +485,8 @@ class _PastForm:
 
 class _OwnWork:
     """Finds "we <past verb>" ("we proposed", "the plan we drafted", "we've already done"): the
-    firm reporting its own past work, a modifier cue of one kind. Two lexeme flags: a remark
-    without the subject word costs one array read."""
+    firm reporting its own past work, a modifier cue of one kind. Three lexeme flags, read in
+    the context pass's one array read of the doc."""
 
     def __init__(self, vocab: Vocab, config: dict[str, Any]) -> None:
         self.cue_id = config["cue_id"]
@@ -493,18 +497,24 @@ class _OwnWork:
             frozenset(w.lower() for w in config.get("news_verbs", [])),
         ))
 
-    def cues(self, doc: Doc) -> list[_Match]:
-        table = doc.to_array([self._subject, self._between, self._past])
+    @property
+    def flags(self) -> tuple[int, int, int]:
+        """The subject, between and past-form flags, in the column order `cues` reads."""
+        return (self._subject, self._between, self._past)
+
+    def cues(self, table: Any) -> list[_Match]:
+        """The cues, from a doc's array of `flags` (one row per token)."""
         subjects = table[:, 0].nonzero()[0].tolist()
         if not subjects:
             return []
         between, past = table[:, 1].tolist(), table[:, 2].tolist()
+        length = len(past)
         found = []
         for start in subjects:
             i = start + 1
-            while i < len(doc) and between[i]:
+            while i < length and between[i]:
                 i += 1
-            if i < len(doc) and past[i]:
+            if i < length and past[i]:
                 found.append((start, i + 1, MOD, self.cue_id))
         return found
 

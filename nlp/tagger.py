@@ -228,7 +228,7 @@ class Tagger:
                     kind="upsell" if wallet.get(mention.id) == "provided" else "cross-sell",
                     conflict=is_audit_client and mention.id in self._conflicting,
                 )
-        if self._cue_margin is not None:
+        if self._cue_margin is not None and len(services) > 1:
             for service_id in _outcompeted(services, scored, self._cue_margin):
                 del services[service_id]
         found = [s for s in services.values() if s.id not in negated]
