@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -319,21 +320,22 @@ class ScoutContext:
         if not mentions:
             doc.user_data[MENTIONS_DATA] = []
             return doc
-        if self._own_work is None:
-            clause, offsets, lengths = _clauses_and_offsets(doc, self._boundary_flag)
-        else:  # the own-work flags in the same array read
-            table = doc.to_array([self._boundary_flag, IDX, LENGTH, *self._own_work.flags])
-            clause, offsets, lengths = table[:, 0].cumsum().tolist(), table[:, 1].tolist(), table[:, 2].tolist()
         text = doc.user_data.get(TEXT_KEY)
         if text is None:
             text = doc.text
+        own_work = self._own_work if self._own_work is not None and self._own_work.may_match(text) else None
+        if own_work is None:
+            clause, offsets, lengths = _clauses_and_offsets(doc, self._boundary_flag)
+        else:  # the own-work flags in the same array read
+            table = doc.to_array([self._boundary_flag, IDX, LENGTH, *own_work.flags])
+            clause, offsets, lengths = table[:, 0].cumsum().tolist(), table[:, 1].tolist(), table[:, 2].tolist()
 
         def span_text(start: int, end: int) -> str:
             return text[offsets[start] : offsets[end - 1] + lengths[end - 1]]
 
         found = [m for m in matches if m[2] not in MENTIONS]
-        if self._own_work is not None:
-            found += self._own_work.cues(table[:, 3:])
+        if own_work is not None:
+            found += own_work.cues(table[:, 3:])
         cues = _drop_pseudo(_drop_contained(found))
         cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
@@ -490,12 +492,18 @@ class _OwnWork:
 
     def __init__(self, vocab: Vocab, config: dict[str, Any]) -> None:
         self.cue_id = config["cue_id"]
+        subjects = "|".join(re.escape(w) for w in config["subjects"])
+        self._subject_in_text = re.compile(rf"\b(?:{subjects})\b", re.IGNORECASE).search
         self._subject = lexeme_flag(vocab, _WordsFlag(frozenset(w.lower() for w in config["subjects"])))
         self._between = lexeme_flag(vocab, _WordsFlag(frozenset(w.lower() for w in config.get("between", []))))
         self._past = lexeme_flag(vocab, _PastForm(
             frozenset(w.lower() for w in config.get("past_forms", [])),
             frozenset(w.lower() for w in config.get("news_verbs", [])),
         ))
+
+    def may_match(self, text: str) -> bool:
+        """Whether the text holds a subject word at all: most remarks do not, and skip the flags."""
+        return self._subject_in_text(text) is not None
 
     @property
     def flags(self) -> tuple[int, int, int]:
