@@ -61,33 +61,37 @@ def norm_table(words: Iterable[str], with_typos: bool = True) -> dict[str, str]:
     """form -> base word, for every inflection (and typo) of the given base words. "credits"
     folds to "credit" even when both appear in the catalog; a form two bases would claim, or a
     typo that is itself a catalog word, is left alone."""
-    bases = {w.lower() for w in words if w.isalpha() and len(w) >= 3 and w.lower() not in STOP_WORDS}
-    table: dict[str, str] = {}
-    clashes: set[str] = set()
-    for base in sorted(bases):
-        variants = inflections(base) | (typos(base) if with_typos else set())
-        for form in variants:
-            if form in bases and form not in inflections(base):
-                continue  # a typo that is a word of its own stays itself
-            if form in table and table[form] != base:
-                clashes.add(form)
-            table[form] = base
-    for form in clashes:
-        del table[form]
-    return table
+    bases = _bases(words)
+    return _fold(
+        bases,
+        lambda base: inflections(base) | (typos(base) if with_typos else set()),
+        # a typo that is a word of its own stays itself
+        lambda form, base: form in bases and form not in inflections(base),
+    )
 
 
 def cue_norm_table(words: Iterable[str]) -> dict[str, str]:
     """form -> base word for the generic cue words of rules.yaml: plural and verb forms
     only. Agent nouns and typos are left out: "late" must not claim "later", and a slip of
     a common word is more often another word."""
-    bases = {w.lower() for w in words if w.isalpha() and len(w) >= 3 and w.lower() not in STOP_WORDS}
+    bases = _bases(words)
+    # a cue word of its own ("left", "fine") keeps its own meaning
+    return _fold(bases, lambda base: inflections(base, agents=False), lambda form, _: form in bases)
+
+
+def _bases(words: Iterable[str]) -> set[str]:
+    return {w.lower() for w in words if w.isalpha() and len(w) >= 3 and w.lower() not in STOP_WORDS}
+
+
+def _fold(bases: set[str], variants: Callable[[str], set[str]], keep_own: Callable[[str, str], bool]) -> dict[str, str]:
+    """form -> base for each variant of each base, except those `keep_own` keeps as they are;
+    a form two bases would claim is left alone."""
     table: dict[str, str] = {}
     clashes: set[str] = set()
     for base in sorted(bases):
-        for form in inflections(base, agents=False):
-            if form in bases:
-                continue  # a cue word of its own ("left", "fine") keeps its own meaning
+        for form in variants(base):
+            if keep_own(form, base):
+                continue
             if form in table and table[form] != base:
                 clashes.add(form)
             table[form] = base
