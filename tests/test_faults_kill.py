@@ -97,6 +97,28 @@ async def _serve(tmp: Path, fake: FakeSlack) -> asyncio.subprocess.Process:
         )
 
 
+def _firm_with_flags(tmp: Path, monkeypatch, flags: list[tuple[str, str]]):  # noqa: ANN001, ANN202
+    """The due-now firm in `tmp` with these flags filed; its database, for the assertions."""
+    (tmp / "app.yaml").write_text(yaml.safe_dump(_firm_due_now(datetime.now(UTC))))
+    monkeypatch.setenv("SCOUT_CONFIG", str(tmp / "app.yaml"))
+    db = open_database(f"sqlite:///{tmp}/scout.db")
+    scout = build_scout(load_config(tmp / "app.yaml"), db)
+    for who, remark in flags:
+        assert flag(scout, ask(who, remark)).kind == "ok"
+    return db
+
+
+async def _serve_until_held_then_kill(tmp: Path, fake: HoldingSlack) -> asyncio.subprocess.Process:
+    """`scout serve` until the fake holds a digest post, then SIGKILL."""
+    process = await _serve(tmp, fake)
+    try:
+        await asyncio.wait_for(fake.holding.wait(), 60)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    return process
+
+
 def _weekly_posts(fake: FakeSlack) -> list[Call]:
     return [c for c in fake.named("chat.postMessage") if str(c.params.get("text", "")).startswith(WEEKLY)]
 
@@ -111,20 +133,10 @@ async def holding(aiohttp_server):
 
 
 async def test_kill_9_mid_digest_then_restart_gives_every_account_its_digest_once(holding, tmp_path, monkeypatch):
-    (tmp_path / "app.yaml").write_text(yaml.safe_dump(_firm_due_now(datetime.now(UTC))))
-    monkeypatch.setenv("SCOUT_CONFIG", str(tmp_path / "app.yaml"))
-    db = open_database(f"sqlite:///{tmp_path}/scout.db")
-    scout = build_scout(load_config(tmp_path / "app.yaml"), db)
-    for who, remark in [("dan", "acme they want help with tax planning"), ("maria", "globex want a pen test"),
-                        ("maria", "initech asked who could handle their tax compliance")]:
-        assert flag(scout, ask(who, remark)).kind == "ok"
-
-    first = await _serve(tmp_path, holding)
-    try:
-        await asyncio.wait_for(holding.holding.wait(), 60)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
+    db = _firm_with_flags(tmp_path, monkeypatch, [
+        ("dan", "acme they want help with tax planning"), ("maria", "globex want a pen test"),
+        ("maria", "initech asked who could handle their tax compliance")])
+    first = await _serve_until_held_then_kill(tmp_path, holding)
     assert first.returncode == -signal.SIGKILL
     with db.session() as session:
         rows = list(session.exec(select(Outbox).order_by(Outbox.id)))
@@ -158,18 +170,9 @@ async def test_the_documented_window_a_kill_after_slack_took_a_message_repeats_t
     """At least once, honestly: Slack posted the 3rd message and the kill came before its row
     was committed as sent, so the restart posts that one message again, and nothing else."""
     holding.taken = True
-    (tmp_path / "app.yaml").write_text(yaml.safe_dump(_firm_due_now(datetime.now(UTC))))
-    monkeypatch.setenv("SCOUT_CONFIG", str(tmp_path / "app.yaml"))
-    db = open_database(f"sqlite:///{tmp_path}/scout.db")
-    scout = build_scout(load_config(tmp_path / "app.yaml"), db)
-    for who, remark in [("dan", "acme they want help with tax planning"), ("maria", "globex want a pen test")]:
-        assert flag(scout, ask(who, remark)).kind == "ok"
-    first = await _serve(tmp_path, holding)
-    try:
-        await asyncio.wait_for(holding.holding.wait(), 60)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
+    db = _firm_with_flags(tmp_path, monkeypatch, [
+        ("dan", "acme they want help with tax planning"), ("maria", "globex want a pen test")])
+    await _serve_until_held_then_kill(tmp_path, holding)
     holding.hold_at = None
     second = await _serve(tmp_path, holding)
     try:
