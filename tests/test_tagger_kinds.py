@@ -481,3 +481,44 @@ def test_the_nearest_cue_rule_is_data_and_can_be_turned_off():
     off = Tagger(catalog, load_rules().model_copy(update={"nearest_cue_margin": None}))
     remark = "they want to move everything to azure before the hardware gives out"
     assert off.tag(remark).service_ids == ["cloud_migration", "infrastructure_setup"]
+
+
+@pytest.mark.parametrize(
+    ("remark", "kind"),
+    [
+        # an all-clear about a go-live, however it is put
+        ("the Globex ERP cutover went without a hitch, zero downtime", "negated"),
+        # gossip is not news
+        ("rumor is Initech might get bought, nobody has confirmed anything", "hypothetical"),
+        # a relative's company is another party
+        ("my nephew's startup needs a bookkeeper, anyone know one?", "other_party"),
+    ],
+)
+def test_hard_negative_families_stay_silent_and_say_why(shipped, remark, kind):
+    tags = _tag(shipped, remark)
+    assert tags.lead is False
+    assert kind in {m.kind for m in tags.modifiers}
+
+
+def test_another_party_ends_where_the_client_takes_over(shipped):
+    # the customer demands it; the need ("get SOC 2 ready") is the client's own
+    tags = _tag(shipped, "Cedar's biggest customer is telling them to get SOC 2 ready and they have no idea where to start")
+    assert tags.service_ids == ["security_audit"]
+
+
+@pytest.mark.parametrize(
+    ("remark", "service"),
+    [
+        # the need named by its objects, not by the catalog's words
+        ("Acme's founder wants to hand the reins to his daughter but nothing is written down", "succession_planning"),
+        ("nobody at Acme is tracking any of the goals they set in january", "execution_support"),
+        ("the ops managers at Globex have never been trained to manage a team", "team_development"),
+        ("half their laptops have no endpoint protection and nobody watches the alerts", "managed_security"),
+    ],
+)
+def test_a_need_named_by_its_objects_is_found(shipped, remark, service):
+    assert service in _tag(shipped, remark).service_ids
+
+
+def test_a_round_with_words_between_closed_and_round_is_a_funding_round(shipped):
+    assert _tag(shipped, "they closed a $40M growth round last week").trigger_ids == ["funding_round"]

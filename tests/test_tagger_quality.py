@@ -14,12 +14,15 @@ from nlp.tagger import build_tagger
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests/data"
 # Floors a little under the figures in the README, so a regression fails and noise does not.
-# (No floor on tests/data/heldout.jsonl: it is only read for its scores, never tuned on.)
+# (No floor on tests/data/heldout*.jsonl: they are only read for their scores, never tuned on.)
 FLOORS = {
-    "dev.jsonl": {"services_f1": 0.87, "triggers_f1": 0.95, "false_alarms": 0.04},
-    "dev2.jsonl": {"services_f1": 0.84, "triggers_f1": 0.89, "false_alarms": 0.04},
-    "dev3.jsonl": {"services_f1": 0.89, "triggers_f1": 0.91, "false_alarms": 0.03},
-    "dev4.jsonl": {"services_f1": 0.85, "triggers_f1": 0.80, "false_alarms": 0.06},
+    "dev.jsonl": {"services_f1": 0.92, "triggers_f1": 0.96, "false_alarms": 0.03},
+    "dev2.jsonl": {"services_f1": 0.91, "triggers_f1": 0.91, "false_alarms": 0.04},
+    "dev3.jsonl": {"services_f1": 0.94, "triggers_f1": 0.92, "false_alarms": 0.02},
+    "dev4.jsonl": {"services_f1": 0.91, "triggers_f1": 0.89, "false_alarms": 0.03},
+    "dev5.jsonl": {"services_f1": 0.84, "triggers_f1": 0.89, "false_alarms": 0.04},
+    "dev6.jsonl": {"services_f1": 0.85, "triggers_f1": 0.89, "false_alarms": 0.07},
+    "dev7.jsonl": {"services_f1": 0.85, "triggers_f1": 0.84, "false_alarms": 0.06},
 }
 
 
