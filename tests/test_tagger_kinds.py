@@ -492,6 +492,13 @@ def test_the_nearest_cue_rule_is_data_and_can_be_turned_off():
         ("rumor is Initech might get bought, nobody has confirmed anything", "hypothetical"),
         # a relative's company is another party
         ("my nephew's startup needs a bookkeeper, anyone know one?", "other_party"),
+        ("my dad's hardware store needs someone to do their books, any ideas?", "other_party"),
+        # "no <thing>" and "a non-issue" clear the need they name
+        ("they have no overseas entities, so transfer pricing is a non-issue for Cedar", "negated"),
+        # our own deliverable, however it is put
+        ("the SOC 2 report for Acme is issued, resent it to their CFO this morning", "engaged"),
+        # the work went to someone else
+        ("Globex went with another integrator for the HubSpot build, we lost that one", "declined"),
     ],
 )
 def test_hard_negative_families_stay_silent_and_say_why(shipped, remark, kind):
@@ -514,10 +521,18 @@ def test_another_party_ends_where_the_client_takes_over(shipped):
         ("nobody at Acme is tracking any of the goals they set in january", "execution_support"),
         ("the ops managers at Globex have never been trained to manage a team", "team_development"),
         ("half their laptops have no endpoint protection and nobody watches the alerts", "managed_security"),
+        ("the org chart at Northwind has two heads of sales who both think they run the team", "organizational_design"),
     ],
 )
 def test_a_need_named_by_its_objects_is_found(shipped, remark, service):
     assert service in _tag(shipped, remark).service_ids
+
+
+def test_a_doubt_with_if_is_not_a_refusal(shipped):
+    # "not sure if they're covered" doubts the cover; the need for someone on call stands
+    tags = _tag(shipped, "not sure if Initech is covered for incident response, they want someone on call for alerts")
+    assert tags.service_ids == ["managed_security"]
+    assert "declined" not in {m.kind for m in tags.modifiers}
 
 
 def test_a_round_with_words_between_closed_and_round_is_a_funding_round(shipped):
