@@ -20,6 +20,9 @@ from nlp.catalog import Catalog, ServiceDef, Strict, TriggerDef, WalletLine
 Role = Literal["manager", "lead", "delivery"]
 Monitoring = Literal["suggest", "auto", "off"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# libyaml where PyYAML has it: app.yaml is read at every start-up.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _ID = r"^[a-z][a-z0-9_.-]*$"
 
 
@@ -217,7 +220,7 @@ def load_config(path: str | Path) -> AppConfig:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
