@@ -528,6 +528,15 @@ def test_a_need_named_by_its_objects_is_found(shipped, remark, service):
     assert service in _tag(shipped, remark).service_ids
 
 
+def test_nah_refuses_what_came_before_it_not_what_follows(shipped):
+    reply = _tag(shipped, "pitched them an HRIS rollout, nah")
+    assert reply.lead is False
+    assert "declined" in {m.kind for m in reply.modifiers}
+    assert _tag(shipped, "nah, they really need someone to run the month-end close").service_ids == [
+        "outsourced_accounting"
+    ]
+
+
 def test_a_doubt_with_if_is_not_a_refusal(shipped):
     # "not sure if they're covered" doubts the cover; the need for someone on call stands
     tags = _tag(shipped, "not sure if Initech is covered for incident response, they want someone on call for alerts")
