@@ -360,6 +360,8 @@ def test_nobody_internally_is_a_gap_not_another_party(shipped):
         ("the SOC 2 report for Acme is issued, resent it to their CFO this morning", "engaged"),
         # the work went to someone else
         ("Globex went with another integrator for the HubSpot build, we lost that one", "declined"),
+        # "no plans" refuses the news it names, a trigger included
+        ("the owner at Cedar has no plans to sell the business, he told me twice", "negated"),
     ],
 )
 def test_more_hard_negatives_stay_silent_and_say_why(shipped, remark, kind):
@@ -531,6 +533,12 @@ def test_a_doubt_with_if_is_not_a_refusal(shipped):
     tags = _tag(shipped, "not sure if Initech is covered for incident response, they want someone on call for alerts")
     assert tags.service_ids == ["managed_security"]
     assert "declined" not in {m.kind for m in tags.modifiers}
+
+
+def test_new_roles_are_leadership_changes(shipped):
+    # a hospital's chief nursing officer is a leader too
+    tags = _tag(shipped, "their CNO just resigned and nobody is running the nursing units")
+    assert tags.trigger_ids == ["leadership_change"]
 
 
 def test_a_round_with_words_between_closed_and_round_is_a_funding_round(shipped):

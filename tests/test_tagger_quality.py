@@ -25,7 +25,10 @@ FLOORS = {
     "dev7.jsonl": {"services_f1": 0.86, "triggers_f1": 0.84, "false_alarms": 0.04},
     "dev8.jsonl": {"services_f1": 0.82, "triggers_f1": 0.85, "false_alarms": 0.04},
     "dev9.jsonl": {"services_f1": 0.80, "triggers_f1": 0.78, "false_alarms": 0.06},
-    "dev10.jsonl": {"services_f1": 0.83, "triggers_f1": 0.85, "false_alarms": 0.02},
+    "dev10.jsonl": {"services_f1": 0.84, "triggers_f1": 0.85, "false_alarms": 0.02},
+    "dev11.jsonl": {"services_f1": 0.83, "triggers_f1": 0.80, "false_alarms": 0.08},
+    "dev12.jsonl": {"services_f1": 0.84, "triggers_f1": 0.83, "false_alarms": 0.05},
+    "dev13.jsonl": {"services_f1": 0.85, "triggers_f1": 0.82, "false_alarms": 0.04},
 }
 
 
