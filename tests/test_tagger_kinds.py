@@ -543,3 +543,9 @@ def test_new_roles_are_leadership_changes(shipped):
 
 def test_a_round_with_words_between_closed_and_round_is_a_funding_round(shipped):
     assert _tag(shipped, "they closed a $40M growth round last week").trigger_ids == ["funding_round"]
+
+
+def test_a_product_name_that_is_also_a_word_needs_its_product_context(shipped):
+    # "Ramp" the expense tool, not "ramp up production"
+    assert _tag(shipped, "they are struggling to ramp up production before the holidays").service_ids == []
+    assert "financial_systems" in _tag(shipped, "their ramp cards never reconcile with the GL and it's a mess").service_ids
