@@ -114,6 +114,9 @@ def test_a_bystander_company_is_another_party_for_triggers_too(shipped):
         ("Workday goes live at the end of the quarter", "technology_implementation"),
         ("the hris rollout starts in march", "technology_implementation"),
         ("they grew from 40 to 120 ppl in a year", "growth_milestone"),
+        ("Hollow Creek bought a small HVAC contractor outright last month", "ma_activity"),
+        ("their first out-of-state crew starts in Texas in may", "geographic_expansion"),
+        ("they just passed 150 drivers", "growth_milestone"),
     ],
 )
 def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
@@ -129,6 +132,7 @@ def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
         "testing the new channel integration, ignore",
         "my vpn keeps dropping every 20 min",
         "the cfo is out this week, responses will be slow",
+        "someone left a pizza box in the server room again",
     ],
 )
 def test_everyday_words_of_a_service_do_not_make_chatter_a_lead(shipped, text):
@@ -366,6 +370,10 @@ def test_nobody_internally_is_a_gap_not_another_party(shipped):
         ("Globex went with another integrator for the HubSpot build, we lost that one", "declined"),
         # "no plans" refuses the news it names, a trigger included
         ("the owner at Cedar has no plans to sell the business, he told me twice", "negated"),
+        # someone else already provides it
+        ("globex already has their own pen test firm so we won't quote it", "declined"),
+        # an all-clear: an error on their side, resolved
+        ("the sales tax notice was just a clerical error on their side, already resolved", "negated"),
     ],
 )
 def test_more_hard_negatives_stay_silent_and_say_why(shipped, remark, kind):
@@ -441,6 +449,10 @@ def test_internal_firm_admin_naming_a_service_is_no_lead(shipped, remark):
         ("the ops managers at Globex have never been trained to manage a team", "team_development"),
         ("half their laptops have no endpoint protection and nobody watches the alerts", "managed_security"),
         ("the org chart at Northwind has two heads of sales who both think they run the team", "organizational_design"),
+        # round 4 of the widening: the writers' symptoms, said another way
+        ("the warehouse wifi at northwind is so spotty the scanners keep dropping", "infrastructure_setup"),
+        ("half the managers don't know who actually decides on hiring anymore", "organizational_design"),
+        ("the controller quit and there is nobody above the bookkeeper now", "fractional_cfo"),
     ],
 )
 def test_more_need_families(shipped, remark, service):
@@ -534,3 +546,13 @@ def test_a_product_name_that_is_also_a_word_needs_its_product_context(shipped):
     # "Ramp" the expense tool, not "ramp up production"
     assert _tag(shipped, "they are struggling to ramp up production before the holidays").service_ids == []
     assert "financial_systems" in _tag(shipped, "their ramp cards never reconcile with the GL and it's a mess").service_ids
+
+
+def test_a_short_word_with_two_senses_takes_the_one_its_remark_is_about(shipped):
+    # "AP" among scanners and a warehouse is an access point, not accounts payable
+    tags = _tag(shipped, "the scanners drop every afternoon, probably AP density in the warehouse, they want a redesign")
+    assert tags.service_ids == ["infrastructure_setup"]
+    # "got a $30k" penalty is a tax notice, not a funding round
+    tags = _tag(shipped, "the owner got a $30k penalty notice from the state for late filings")
+    assert tags.service_ids == ["tax_compliance"]
+    assert tags.trigger_ids == []
