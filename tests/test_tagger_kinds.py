@@ -117,6 +117,8 @@ def test_a_bystander_company_is_another_party_for_triggers_too(shipped):
         ("Hollow Creek bought a small HVAC contractor outright last month", "ma_activity"),
         ("their first out-of-state crew starts in Texas in may", "geographic_expansion"),
         ("they just passed 150 drivers", "growth_milestone"),
+        ("Kestrel agreed to buy a small freight broker in Ohio", "ma_activity"),
+        ("the minimum wage increase comes into effect in april", "regulatory_change"),
     ],
 )
 def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
@@ -133,6 +135,8 @@ def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
         "my vpn keeps dropping every 20 min",
         "the cfo is out this week, responses will be slow",
         "someone left a pizza box in the server room again",
+        "my printer won't connect to the office wifi, can anyone check?",
+        "the office wifi drops every afternoon, anyone else?",
     ],
 )
 def test_everyday_words_of_a_service_do_not_make_chatter_a_lead(shipped, text):
@@ -374,6 +378,9 @@ def test_nobody_internally_is_a_gap_not_another_party(shipped):
         ("globex already has their own pen test firm so we won't quote it", "declined"),
         # an all-clear: an error on their side, resolved
         ("the sales tax notice was just a clerical error on their side, already resolved", "negated"),
+        # routine work done, and a brush-off
+        ("q3 sales tax filed for Acme, all routine", "negated"),
+        ("maybe next year for the pen test, their budget's frozen", "declined"),
     ],
 )
 def test_more_hard_negatives_stay_silent_and_say_why(shipped, remark, kind):
