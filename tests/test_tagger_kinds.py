@@ -119,6 +119,9 @@ def test_a_bystander_company_is_another_party_for_triggers_too(shipped):
         ("they just passed 150 drivers", "growth_milestone"),
         ("Kestrel agreed to buy a small freight broker in Ohio", "ma_activity"),
         ("the minimum wage increase comes into effect in april", "regulatory_change"),
+        ("their new Dutch sales office is open as of monday", "geographic_expansion"),
+        ("Cedar lost their financial controller last week", "leadership_change"),
+        ("the DORA rules are live for them from january", "regulatory_change"),
     ],
 )
 def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
@@ -380,6 +383,7 @@ def test_nobody_internally_is_a_gap_not_another_party(shipped):
         ("the sales tax notice was just a clerical error on their side, already resolved", "negated"),
         # routine work done, and a brush-off
         ("q3 sales tax filed for Acme, all routine", "negated"),
+        ("Northwind's bank recs are all reconciled and up to date, nothing to update", "negated"),
         ("maybe next year for the pen test, their budget's frozen", "declined"),
     ],
 )
@@ -460,6 +464,8 @@ def test_internal_firm_admin_naming_a_service_is_no_lead(shipped, remark):
         ("the warehouse wifi at northwind is so spotty the scanners keep dropping", "infrastructure_setup"),
         ("half the managers don't know who actually decides on hiring anymore", "organizational_design"),
         ("the controller quit and there is nobody above the bookkeeper now", "fractional_cfo"),
+        ("they run two ERPs and every report comes out of three systems", "financial_systems"),
+        ("nobody actually owns the rollout and it'll stall like the last one", "execution_support"),
     ],
 )
 def test_more_need_families(shipped, remark, service):
