@@ -460,7 +460,7 @@ def test_internal_firm_admin_naming_a_service_is_no_lead(shipped, remark):
         ("the ops managers at Globex have never been trained to manage a team", "team_development"),
         ("half their laptops have no endpoint protection and nobody watches the alerts", "managed_security"),
         ("the org chart at Northwind has two heads of sales who both think they run the team", "organizational_design"),
-        # round 4 of the widening: the writers' symptoms, said another way
+        # rounds 4-6 of the widening: the writers' symptoms, said another way
         ("the warehouse wifi at northwind is so spotty the scanners keep dropping", "infrastructure_setup"),
         ("half the managers don't know who actually decides on hiring anymore", "organizational_design"),
         ("the controller quit and there is nobody above the bookkeeper now", "fractional_cfo"),
