@@ -303,6 +303,34 @@ def test_hyphenated_catalog_phrases_match_when_typed_with_spaces(shipped):
     ]
 
 
+def _phrase_lists():
+    """Every phrase list of the shipped catalog and rules, by a name that says where it is."""
+    config, rules = load_config(ROOT / "app.yaml"), load_rules()
+    for service in config.catalog.services:
+        yield f"{service.id}.terms", service.terms
+        yield f"{service.id}.topics", service.topics
+        yield f"{service.id}.needs", service.needs
+    for trigger in config.catalog.triggers:
+        yield f"{trigger.id}.phrases", trigger.phrases
+    for key in ("need", "pain", "expand", "pseudo", "not_services"):
+        yield key, getattr(rules, key)
+    for kind, cues in rules.modifiers.items():
+        for direction in ("forward", "backward", "both"):
+            yield f"{kind}.{direction}", getattr(cues, direction)
+
+
+def test_no_phrase_list_repeats_itself_or_spells_out_a_hyphen_variant():
+    # spelling_variants adds "3 year plan" for "3-year-plan"; matching is case-insensitive
+    repeats = {}
+    for where, phrases in _phrase_lists():
+        lowered = [p.lower() for p in phrases]
+        hyphenated = {" ".join(p.replace("-", " ").split()) for p in lowered if "-" in p.strip("-")}
+        extra = sorted({p for p in lowered if lowered.count(p) > 1} | {p for p in lowered if "-" not in p and p in hyphenated})
+        if extra:
+            repeats[where] = extra
+    assert repeats == {}
+
+
 @pytest.mark.parametrize(
     ("remark", "kind"),
     [
