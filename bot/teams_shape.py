@@ -5,6 +5,7 @@ is not an activity (a list, an unknown `type`, a number where a URL belongs) is 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from botbuilder.schema import ActivityTypes
 
@@ -37,6 +38,10 @@ def problem(body: Any) -> str | None:
     # Every activity the channel sends says where to answer, in which conversation, from whom.
     if not body.get("serviceUrl"):
         return "serviceUrl is missing"
+    # Replies go to it: a value that is no http(s) URL ("0") fails inside botbuilder's sender.
+    url = urlsplit(body["serviceUrl"])
+    if url.scheme not in ("http", "https") or not url.netloc:
+        return "serviceUrl is not an http(s) URL"
     for key in ("conversation", "from"):
         if not (body.get(key) or {}).get("id"):
             return f"{key}.id is missing"

@@ -100,7 +100,7 @@ async def test_a_malformed_teams_activity_is_a_4xx(teams, scout, case):
     assert stored_leads(scout) == [] and teams.connector.sent == []
 
 
-@pytest.mark.parametrize("field", [("serviceUrl", 5), ("from", "29:dan"), ("text", ["flag"]), ("id", 12),
+@pytest.mark.parametrize("field", [("serviceUrl", 5), ("serviceUrl", "0"), ("serviceUrl", "ftp://x/"), ("from", "29:dan"), ("text", ["flag"]), ("id", 12),
                                    ("entities", "mention"), ("recipient", [1])])
 async def test_an_activity_with_a_field_of_the_wrong_type_is_a_400(teams, scout, field):
     activity = teams.activity("29:dan", "flag acme they want help with tax planning", channel=None, mention=False)
