@@ -6,7 +6,7 @@ them. This matcher reads one `doc.to_array` and compares hashes. It finds the sa
 spaCy's Matcher (every start, and every end for a start), sorted, where spaCy lists them as it
 completes them (the context pass orders matches itself), for the subset of the syntax Scout's
 patterns use: LOWER and ORTH (a string or {"IN": [...]}), the IS_PUNCT, IS_ALPHA, IS_TITLE,
-IS_UPPER and LIKE_NUM flags, and the operators ?, *, + and {m,n}. Patterns outside that subset
+IS_UPPER, IS_STOP and LIKE_NUM flags, and the operators ?, *, + and {m,n}. Patterns outside that subset
 are refused when they are compiled, and every pattern is validated by spaCy's own schema
 first.
 """
@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_TITLE, IS_UPPER, LIKE_NUM, LOWER, ORTH
+from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_STOP, IS_TITLE, IS_UPPER, LIKE_NUM, LOWER, ORTH
 from spacy.schemas import validate_token_pattern
 from spacy.strings import StringStore
 from spacy.tokens import Doc
 
 # The columns read from the doc, in this order.
-ATTRS = [LOWER, ORTH, IS_PUNCT, IS_ALPHA, IS_TITLE, LIKE_NUM, IS_UPPER]
-_COLUMN = {"LOWER": 0, "ORTH": 1, "IS_PUNCT": 2, "IS_ALPHA": 3, "IS_TITLE": 4, "LIKE_NUM": 5, "IS_UPPER": 6}
+ATTRS = [LOWER, ORTH, IS_PUNCT, IS_ALPHA, IS_TITLE, LIKE_NUM, IS_UPPER, IS_STOP]
+_COLUMN = {name: i for i, name in enumerate(["LOWER", "ORTH", "IS_PUNCT", "IS_ALPHA", "IS_TITLE", "LIKE_NUM", "IS_UPPER", "IS_STOP"])}
 _UNBOUNDED = 1 << 30
 
 # A compiled token: its checks (column, allowed hashes or flag value) and its repeat bounds.

@@ -122,6 +122,8 @@ def test_a_bystander_company_is_another_party_for_triggers_too(shipped):
         ("their new Dutch sales office is open as of monday", "geographic_expansion"),
         ("Cedar lost their financial controller last week", "leadership_change"),
         ("the DORA rules are live for them from january", "regulatory_change"),
+        ("Initech's ED retired in the summer and the role is still vacant", "leadership_change"),
+        ("Globex is swapping Tally for NetSuite this spring", "technology_implementation"),
     ],
 )
 def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
@@ -175,21 +177,30 @@ REMARKS = [
     "from 40 to 200 ppl and counting",
     " ".join(["Big"] * 60) + " Act and the EU AI act",  # long runs for "+" and "*"
     "they bought a big new shiny competitor, bought a competitor, bought the the the rival",
+    "sessions move to Wed mornings, moving to Denver in May; 3 - new ERP",
     "",
+]
+
+
+# Flags the shipped patterns may not all use, so parity is checked for each.
+EXTRA_PATTERNS = [
+    [{"LOWER": {"IN": ["move", "moving"]}}, {"LOWER": "to"}, {"IS_TITLE": True, "IS_STOP": False}],
+    [{"IS_STOP": True, "OP": "+"}, {"IS_UPPER": True}],
+    [{"LIKE_NUM": True}, {"IS_PUNCT": True, "OP": "?"}, {"IS_ALPHA": True, "IS_STOP": False, "OP": "{1,2}"}],
 ]
 
 
 def test_token_patterns_match_as_spacys_matcher_does():
     nlp = spacy.blank("en")
-    for trigger_id, patterns in load_rules().trigger_patterns.items():
-        for pattern in patterns:
-            matcher = Matcher(nlp.vocab, validate=True)
-            matcher.add(trigger_id, [pattern])
-            compiled = token_patterns.compile_pattern(pattern, nlp.vocab.strings)
-            for text in REMARKS:
-                doc = nlp(text)
-                expected = sorted((start, end) for _, start, end in matcher(doc))
-                assert token_patterns.match(compiled, token_patterns.doc_rows(doc)) == expected, (pattern, text)
+    shipped_patterns = [(tid, p) for tid, ps in load_rules().trigger_patterns.items() for p in ps]
+    for trigger_id, pattern in shipped_patterns + [("extra", p) for p in EXTRA_PATTERNS]:
+        matcher = Matcher(nlp.vocab, validate=True)
+        matcher.add(trigger_id, [pattern])
+        compiled = token_patterns.compile_pattern(pattern, nlp.vocab.strings)
+        for text in REMARKS:
+            doc = nlp(text)
+            expected = sorted((start, end) for _, start, end in matcher(doc))
+            assert token_patterns.match(compiled, token_patterns.doc_rows(doc)) == expected, (pattern, text)
 
 
 def test_token_patterns_refuse_what_they_do_not_support():
@@ -413,6 +424,9 @@ def test_nobody_internally_is_a_gap_not_another_party(shipped):
         ("q3 sales tax filed for Acme, all routine", "negated"),
         ("Northwind's bank recs are all reconciled and up to date, nothing to update", "negated"),
         ("maybe next year for the pen test, their budget's frozen", "declined"),
+        # round 7: progress on our own work, and a contented client
+        ("we're about 80% through the Initech audit, only the grant testing left", "engaged"),
+        ("offered Globex help with the finance system, they said their accountant is on it and they're happy", "negated"),
     ],
 )
 def test_more_hard_negatives_stay_silent_and_say_why(shipped, remark, kind):
@@ -494,6 +508,11 @@ def test_internal_firm_admin_naming_a_service_is_no_lead(shipped, remark):
         ("the controller quit and there is nobody above the bookkeeper now", "fractional_cfo"),
         ("they run two ERPs and every report comes out of three systems", "financial_systems"),
         ("nobody actually owns the rollout and it'll stall like the last one", "execution_support"),
+        # round 7
+        ("the two owners at Globex want an independent figure for the shares before one buys the other out", "business_valuation"),
+        ("nobody has ever tried to break in on purpose and their insurer is now asking", "security_audit"),
+        ("the partners at Initech openly feud in every meeting and it is poisoning the whole team", "team_development"),
+        ("the whole quoting process at Northwind lives in a web of spreadsheets", "process_improvement"),
     ],
 )
 def test_more_need_families(shipped, remark, service):
