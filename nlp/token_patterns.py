@@ -22,9 +22,8 @@ from spacy.tokens import Doc
 
 # The columns read from the doc, in this order.
 ATTRS = [LOWER, ORTH, IS_PUNCT, IS_ALPHA, IS_TITLE, LIKE_NUM, IS_UPPER, IS_STOP]
-_COLUMN = {
-    name: i for i, name in enumerate(["LOWER", "ORTH", "IS_PUNCT", "IS_ALPHA", "IS_TITLE", "LIKE_NUM", "IS_UPPER", "IS_STOP"])
-}
+_COLUMN_NAMES = ("LOWER", "ORTH", "IS_PUNCT", "IS_ALPHA", "IS_TITLE", "LIKE_NUM", "IS_UPPER", "IS_STOP")
+_COLUMN = {name: i for i, name in enumerate(_COLUMN_NAMES)}
 _UNBOUNDED = 1 << 30
 
 # A compiled token: its checks (column, allowed hashes or flag value) and its repeat bounds.
