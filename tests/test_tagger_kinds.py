@@ -203,6 +203,14 @@ def test_token_patterns_match_as_spacys_matcher_does():
             assert token_patterns.match(compiled, token_patterns.doc_rows(doc)) == expected, (pattern, text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["the survey is opening in The Hub app on monday", "the new store opens in Wed"],  # "Wed" is "We" + "d"
+)
+def test_a_capitalised_stop_word_is_no_place_name(shipped, text):
+    assert "geographic_expansion" not in _tag(shipped, text).trigger_ids
+
+
 def test_token_patterns_refuse_what_they_do_not_support():
     strings = spacy.blank("en").vocab.strings
     with pytest.raises(ValueError, match="not supported"):
