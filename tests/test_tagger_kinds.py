@@ -310,6 +310,9 @@ def test_a_refusal_after_but_reaches_back_to_the_clause_it_answers(shipped):
         ("their CNO just resigned and nobody is running the nursing units", "leadership_change"),
         # words between "closed" and "round"
         ("they closed a $40M growth round last week", "funding_round"),
+        # round 8: money put in by investors, a system's cut-over
+        ("investors put in another $12M at Globex last week", "funding_round"),
+        ("Northwind cut over to NetSuite on the 1st", "technology_implementation"),
     ],
 )
 def test_trigger_patterns_allow_the_common_word_orders(shipped, remark, trigger):
@@ -435,6 +438,10 @@ def test_nobody_internally_is_a_gap_not_another_party(shipped):
         # round 7: progress on our own work, and a contented client
         ("we're about 80% through the Initech audit, only the grant testing left", "engaged"),
         ("offered Globex help with the finance system, they said their accountant is on it and they're happy", "negated"),
+        # round 8: a flat no, a condition that may never come, a sister organisation's news
+        ("followed up on the org structure proposal with Globex, answer is no", "declined"),
+        ("should Initech ever get big enough to need an audit, worth a chat then", "hypothetical"),
+        ("Initech's sister charity hired a new ED, apparently she's great", "other_party"),
     ],
 )
 def test_more_hard_negatives_stay_silent_and_say_why(shipped, remark, kind):
@@ -521,6 +528,8 @@ def test_internal_firm_admin_naming_a_service_is_no_lead(shipped, remark):
         ("nobody has ever tried to break in on purpose and their insurer is now asking", "security_audit"),
         ("the partners at Initech openly feud in every meeting and it is poisoning the whole team", "team_development"),
         ("the whole quoting process at Northwind lives in a web of spreadsheets", "process_improvement"),
+        # round 8
+        ("two suppliers have put Northwind on stop because their bills haven't been paid since spring", "outsourced_accounting"),
     ],
 )
 def test_more_need_families(shipped, remark, service):
@@ -624,3 +633,9 @@ def test_a_short_word_with_two_senses_takes_the_one_its_remark_is_about(shipped)
     tags = _tag(shipped, "the owner got a $30k penalty notice from the state for late filings")
     assert tags.service_ids == ["tax_compliance"]
     assert tags.trigger_ids == []
+
+
+def test_someone_to_break_in_is_a_security_test_not_a_network_build(shipped):
+    # "their network" is the target of the test, not a network to set up (round 8).
+    tags = _tag(shipped, "Initech wants someone to try to hack their network before the cyber insurance renews")
+    assert tags.service_ids == ["security_audit"]
