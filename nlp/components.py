@@ -652,11 +652,12 @@ class TriggerPatterns:
                     raise ValueError(f"trigger pattern for {trigger_id!r}: {exc}") from None
                 required_specs = [spec for spec in pattern if _required(spec)]
                 needs_number = any(spec.get("LIKE_NUM") is True for spec in required_specs)
-                word_lists = [words for spec in required_specs if (words := _lower_values(spec))]
+                word_lists = [words for spec in required_specs if (words := _word_values(spec))]
                 # The anchor: the required word list least like everyday chat (fewest stop
-                # words, then fewest words), so common words ("new", "got") wake fewer patterns.
+                # words and punctuation marks, then fewest words), so common words ("new",
+                # "got", ",") wake fewer patterns; an ORTH list anchors as well as a LOWER one.
                 anchor = min(word_lists, key=_commonness) if word_lists else []
-                for word in {w.lower() for w in anchor}:
+                for word in set(anchor):
                     anchor_words.add(word)
                     self._by_anchor.setdefault(strings.add(word), []).append(index)
                 if not anchor:
@@ -720,13 +721,21 @@ class TriggerPatterns:
 
 
 def _commonness(words: list[str]) -> tuple[int, int]:
-    return (sum(w.lower() in STOP_WORDS for w in words), len(words))
+    """How often a word list occurs in chat, roughly: its stop words and punctuation, then its
+    length ("," or "is" would wake a pattern on almost every remark)."""
+    return (sum(w.lower() in STOP_WORDS or not any(c.isalnum() for c in w) for w in words), len(words))
 
 
-def _lower_values(spec: dict[str, Any]) -> list[str]:
-    """The words a token spec's LOWER allows, or [] when it does not limit them to a list."""
-    words = spec.get("LOWER", {})
-    return words.get("IN", []) if isinstance(words, dict) else [words] if isinstance(words, str) else []
+def _word_values(spec: dict[str, Any]) -> list[str]:
+    """The words a token spec's LOWER or ORTH allows (ORTH lowercased: the doc's LOWER column
+    holds them so), or [] when it does not limit them to a list."""
+    for key in ("LOWER", "ORTH"):
+        words = spec.get(key)
+        if isinstance(words, dict):
+            return [w.lower() for w in words.get("IN", [])]
+        if isinstance(words, str):
+            return [words.lower()]
+    return []
 
 
 def _required(spec: dict[str, Any]) -> bool:

@@ -203,6 +203,31 @@ def test_token_patterns_match_as_spacys_matcher_does():
             assert token_patterns.match(compiled, token_patterns.doc_rows(doc)) == expected, (pattern, text)
 
 
+# A pattern whose rarest word list is an ORTH one, the rest punctuation and stop words.
+ORTH_ANCHORED = [{"ORTH": {"IN": ["Bill", "Law"]}}, {"LIKE_NUM": True}, {"LOWER": {"IN": [",", "is", "now"]}}]
+
+
+def test_trigger_patterns_wake_only_where_they_can_match_and_lose_no_match():
+    # The component runs a pattern only on remarks holding its anchor word (the rarest
+    # required list, ORTH lists included) and its other required words: the same matches as
+    # spaCy's Matcher over every pattern, on every remark (as sets: two patterns may find one span).
+    nlp = spacy.blank("en")
+    patterns = {tid: list(ps) for tid, ps in load_rules().trigger_patterns.items()}
+    patterns["regulatory_change"] = [*patterns.get("regulatory_change", []), ORTH_ANCHORED]
+    nlp.add_pipe("scout_trigger_patterns", config={"patterns": patterns})
+    matcher = Matcher(nlp.vocab, validate=True)
+    for trigger_id, trigger_patterns in patterns.items():
+        matcher.add(trigger_id, trigger_patterns)
+    texts = [*REMARKS, "Bill 96 is now in force in Quebec", "bill 96 is now in force", "Law 25, they said"]
+    for text in texts:
+        doc = nlp(text)
+        expected = {(nlp.vocab.strings[m], s, e) for m, s, e in matcher(doc)}
+        found = {(span.id_, span.start, span.end) for span in doc.spans.get("scout", [])}
+        assert found == expected, text
+    doc = nlp("Bill 96 is now in force")
+    assert {s.text for s in doc.spans["scout"]} >= {"Bill 96 is"}
+
+
 @pytest.mark.parametrize(
     "text",
     ["the survey is opening in The Hub app on monday", "the new store opens in Wed"],  # "Wed" is "We" + "d"
