@@ -243,6 +243,8 @@ def _clauses_and_offsets(doc: Doc, boundary_flag: int) -> tuple[list[int], list[
     return table[:, 0].cumsum().tolist(), table[:, 1].tolist(), table[:, 2].tolist()
 
 
+# Token patterns in spaCy Matcher syntax, by trigger id.
+TokenPatterns = dict[str, list[list[dict[str, Any]]]]
 # A match as the context pass reads it: (start, end, label, pattern id).
 _Match = tuple[int, int, str, str]
 
@@ -632,18 +634,26 @@ class TriggerPatterns:
     channel chatter contains none; it also waits for every other word it cannot do without
     ("new" alone does not wake "new" + a role), so it runs only where it could match."""
 
-    def __init__(self, nlp: Language, name: str, patterns: dict[str, list[list[dict[str, Any]]]]) -> None:
+    def __init__(self, nlp: Language, name: str, patterns: TokenPatterns | None = None) -> None:
         self.name = name
-        self.patterns = patterns
+        self.vocab = nlp.vocab
+        self.patterns: TokenPatterns = {}
         # Per pattern: the words it needs besides its anchor, one set per required token (as
         # LOWER hashes, written and lowercased); whether it needs a number; the trigger id's
         # hash; the compiled pattern.
         self.groups: list[tuple[tuple[frozenset[int], ...], bool, int, tuple]] = []
         self._by_anchor: dict[int, list[int]] = {}  # anchor-word hash -> patterns it wakes
         self._unanchored: list[int] = []  # patterns with no required word list
-        strings = nlp.vocab.strings
-        anchor_words: set[str] = set()
+        self._anchor_words: set[str] = set()
+        self.add_patterns(patterns or {})
+
+    def add_patterns(self, patterns: TokenPatterns) -> None:
+        """Add patterns by trigger id. The tagger adds them here rather than in the component's
+        config, as spaCy's rulers take theirs: a config is validated and copied value by value,
+        which cost a tenth of a second on Scout's patterns at every start."""
+        strings = self.vocab.strings
         for trigger_id, trigger_patterns in patterns.items():
+            self.patterns.setdefault(trigger_id, []).extend(trigger_patterns)
             for pattern in trigger_patterns:
                 index = len(self.groups)
                 try:
@@ -658,7 +668,7 @@ class TriggerPatterns:
                 # "got", ",") wake fewer patterns; an ORTH list anchors as well as a LOWER one.
                 anchor = min(word_lists, key=_commonness) if word_lists else []
                 for word in set(anchor):
-                    anchor_words.add(word)
+                    self._anchor_words.add(word)
                     self._by_anchor.setdefault(strings.add(word), []).append(index)
                 if not anchor:
                     self._unanchored.append(index)
@@ -669,8 +679,23 @@ class TriggerPatterns:
                 ]
                 self.groups.append((tuple(required), needs_number, strings.add(trigger_id), compiled))
         # One lexeme flag for every anchor word: a remark without any (most chatter) is done
-        # after one array read.
-        self._anchor_flag = lexeme_flag(nlp.vocab, _WordsFlag(frozenset(anchor_words)))
+        # after one array read. Equal word sets share a flag bit.
+        self._anchor_flag = lexeme_flag(self.vocab, _WordsFlag(frozenset(self._anchor_words)))
+
+    def to_bytes(self, *, exclude: tuple = ()) -> bytes:
+        return srsly.json_dumps(self.patterns).encode("utf-8")
+
+    def from_bytes(self, data: bytes, *, exclude: tuple = ()) -> TriggerPatterns:
+        self.add_patterns(srsly.json_loads(data))
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: tuple = ()) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        srsly.write_json(Path(path) / "patterns.json", self.patterns)
+
+    def from_disk(self, path: str | Path, *, exclude: tuple = ()) -> TriggerPatterns:
+        self.add_patterns(srsly.read_json(Path(path) / "patterns.json"))
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
         found = self._find(doc)
@@ -750,5 +775,5 @@ def _required(spec: dict[str, Any]) -> bool:
 
 
 @Language.factory("scout_trigger_patterns", default_config={"patterns": {}})
-def make_trigger_patterns(nlp: Language, name: str, patterns: dict[str, list[list[dict[str, Any]]]]) -> TriggerPatterns:
+def make_trigger_patterns(nlp: Language, name: str, patterns: TokenPatterns) -> TriggerPatterns:
     return TriggerPatterns(nlp, name, patterns)

@@ -107,7 +107,7 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     ruler.add_patterns(patterns)
     trigger_ids = {t.id for t in catalog.triggers}
     token_patterns = {tid: ps for tid, ps in rules.trigger_patterns.items() if tid in trigger_ids}
-    nlp.add_pipe("scout_trigger_patterns", config={"patterns": token_patterns})
+    nlp.add_pipe("scout_trigger_patterns").add_patterns(token_patterns)
     closers = {kind: cues.closers for kind, cues in rules.modifiers.items() if cues.closers}
     not_after = {kind: cues.not_after for kind, cues in rules.modifiers.items() if cues.not_after}
     reach_back = [kind for kind, cues in rules.modifiers.items() if cues.reaches_back]
