@@ -45,8 +45,38 @@ if not Doc.has_extension("scout_mentions"):
     Doc.set_extension("scout_mentions", default=None)
 
 
-class ScoutNorms:
+class _SavedData:
+    """to_bytes/from_bytes/to_disk/from_disk for a component whose data is one msgpack value
+    (`_data`), given back to `_restore` on load: spaCy saves and loads it with the pipeline."""
+
+    _FILE = "data.msgpack"
+
+    def _data(self) -> Any:
+        raise NotImplementedError
+
+    def _restore(self, data: Any) -> None:
+        raise NotImplementedError
+
+    def to_bytes(self, *, exclude: tuple = ()) -> bytes:
+        return srsly.msgpack_dumps(self._data())
+
+    def from_bytes(self, data: bytes, *, exclude: tuple = ()) -> _SavedData:
+        self._restore(srsly.msgpack_loads(data))
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: tuple = ()) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        srsly.write_msgpack(Path(path) / self._FILE, self._data())
+
+    def from_disk(self, path: str | Path, *, exclude: tuple = ()) -> _SavedData:
+        self._restore(srsly.read_msgpack(Path(path) / self._FILE))
+        return self
+
+
+class ScoutNorms(_SavedData):
     """Holds the form -> base table and applies it to the vocab; serialisable with the pipeline."""
+
+    _FILE = "table.msgpack"
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.nlp = nlp
@@ -60,20 +90,11 @@ class ScoutNorms:
     def __call__(self, doc: Doc) -> Doc:
         return doc  # the work is done once, on the lexemes
 
-    def to_bytes(self, *, exclude: tuple = ()) -> bytes:
-        return srsly.msgpack_dumps(self.table)
+    def _data(self) -> dict[str, str]:
+        return self.table
 
-    def from_bytes(self, data: bytes, *, exclude: tuple = ()) -> ScoutNorms:
-        self.add(srsly.msgpack_loads(data))
-        return self
-
-    def to_disk(self, path: str | Path, *, exclude: tuple = ()) -> None:
-        Path(path).mkdir(parents=True, exist_ok=True)
-        srsly.write_msgpack(Path(path) / "table.msgpack", self.table)
-
-    def from_disk(self, path: str | Path, *, exclude: tuple = ()) -> ScoutNorms:
-        self.add(srsly.read_msgpack(Path(path) / "table.msgpack"))
-        return self
+    def _restore(self, data: dict[str, str]) -> None:
+        self.add(data)
 
 
 @Language.factory("scout_norms")
@@ -626,13 +647,15 @@ def spelling_variants(phrases: list[str]) -> list[str]:
     return list(out)
 
 
-class TriggerPatterns:
+class TriggerPatterns(_SavedData):
     """Token patterns for trigger events, in spaCy Matcher syntax, matched by
     nlp.token_patterns on the doc's arrays (spaCy's Matcher gives the same matches, checking
     its word lists in Python token by token). Each pattern runs only on remarks containing a
     word of its anchor, the least common of the word lists it cannot do without, and most
     channel chatter contains none; it also waits for every other word it cannot do without
     ("new" alone does not wake "new" + a role), so it runs only where it could match."""
+
+    _FILE = "patterns.msgpack"
 
     def __init__(self, nlp: Language, name: str, patterns: TokenPatterns | None = None) -> None:
         self.name = name
@@ -682,20 +705,11 @@ class TriggerPatterns:
         # after one array read. Equal word sets share a flag bit.
         self._anchor_flag = lexeme_flag(self.vocab, _WordsFlag(frozenset(self._anchor_words)))
 
-    def to_bytes(self, *, exclude: tuple = ()) -> bytes:
-        return srsly.json_dumps(self.patterns).encode("utf-8")
+    def _data(self) -> TokenPatterns:
+        return self.patterns
 
-    def from_bytes(self, data: bytes, *, exclude: tuple = ()) -> TriggerPatterns:
-        self.add_patterns(srsly.json_loads(data))
-        return self
-
-    def to_disk(self, path: str | Path, *, exclude: tuple = ()) -> None:
-        Path(path).mkdir(parents=True, exist_ok=True)
-        srsly.write_json(Path(path) / "patterns.json", self.patterns)
-
-    def from_disk(self, path: str | Path, *, exclude: tuple = ()) -> TriggerPatterns:
-        self.add_patterns(srsly.read_json(Path(path) / "patterns.json"))
-        return self
+    def _restore(self, data: TokenPatterns) -> None:
+        self.add_patterns(data)
 
     def __call__(self, doc: Doc) -> Doc:
         found = self._find(doc)
