@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,17 +46,19 @@ if not Doc.has_extension("scout_mentions"):
     Doc.set_extension("scout_mentions", default=None)
 
 
-class _SavedData:
+class _SavedData(ABC):
     """to_bytes/from_bytes/to_disk/from_disk for a component whose data is one msgpack value
     (`_data`), given back to `_restore` on load: spaCy saves and loads it with the pipeline."""
 
     _FILE = "data.msgpack"
 
+    @abstractmethod
     def _data(self) -> Any:
-        raise NotImplementedError
+        """What to save."""
 
+    @abstractmethod
     def _restore(self, data: Any) -> None:
-        raise NotImplementedError
+        """Take saved data back (added to what the component holds)."""
 
     def to_bytes(self, *, exclude: tuple = ()) -> bytes:
         return srsly.msgpack_dumps(self._data())
