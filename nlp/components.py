@@ -58,7 +58,7 @@ class _SavedData(ABC):
 
     @abstractmethod
     def _restore(self, data: Any) -> None:
-        """Take saved data back (added to what the component holds)."""
+        """Take saved data back."""
 
     def to_bytes(self, *, exclude: tuple = ()) -> bytes:
         return srsly.msgpack_dumps(self._data())
@@ -663,6 +663,10 @@ class TriggerPatterns(_SavedData):
     def __init__(self, nlp: Language, name: str, patterns: TokenPatterns | None = None) -> None:
         self.name = name
         self.vocab = nlp.vocab
+        self._clear()
+        self.add_patterns(patterns or {})
+
+    def _clear(self) -> None:
         self.patterns: TokenPatterns = {}
         # Per pattern: the words it needs besides its anchor, one set per required token (as
         # LOWER hashes, written and lowercased); whether it needs a number; the trigger id's
@@ -671,7 +675,6 @@ class TriggerPatterns(_SavedData):
         self._by_anchor: dict[int, list[int]] = {}  # anchor-word hash -> patterns it wakes
         self._unanchored: list[int] = []  # patterns with no required word list
         self._anchor_words: set[str] = set()
-        self.add_patterns(patterns or {})
 
     def add_patterns(self, patterns: TokenPatterns) -> None:
         """Add patterns by trigger id. The tagger adds them here rather than in the component's
@@ -712,6 +715,8 @@ class TriggerPatterns(_SavedData):
         return self.patterns
 
     def _restore(self, data: TokenPatterns) -> None:
+        """The saved patterns replace any the config gave, which they include."""
+        self._clear()
         self.add_patterns(data)
 
     def __call__(self, doc: Doc) -> Doc:
