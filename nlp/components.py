@@ -669,7 +669,7 @@ class TriggerPatterns(_SavedData):
     def _clear(self) -> None:
         self.patterns: TokenPatterns = {}
         # Per pattern: the words it needs besides its anchor, one set per required token (as
-        # LOWER hashes, written and lowercased); whether it needs a number; the trigger id's
+        # LOWER hashes); whether it needs a number; the trigger id's
         # hash; the compiled pattern.
         self.groups: list[tuple[tuple[frozenset[int], ...], bool, int, tuple]] = []
         self._by_anchor: dict[int, list[int]] = {}  # anchor-word hash -> patterns it wakes
@@ -701,11 +701,7 @@ class TriggerPatterns(_SavedData):
                     self._by_anchor.setdefault(strings.add(word), []).append(index)
                 if not anchor:
                     self._unanchored.append(index)
-                required = [
-                    frozenset(strings.add(v) for w in words for v in (w, w.lower()))
-                    for words in word_lists
-                    if words is not anchor
-                ]
+                required = [frozenset(strings.add(w) for w in words) for words in word_lists if words is not anchor]
                 self.groups.append((tuple(required), needs_number, strings.add(trigger_id), compiled))
         # One lexeme flag for every anchor word: a remark without any (most chatter) is done
         # after one array read. Equal word sets share a flag bit.
