@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from nlp import token_patterns
-from nlp.inflect import apply_norms
+from nlp.inflect import NormTable, apply_norms
 
 SPANS_KEY = "scout"
 TERM, TOPIC, NEED_PHRASE, TRIGGER = "TERM", "TOPIC", "NEED_PHRASE", "TRIGGER"
@@ -84,17 +84,18 @@ class ScoutNorms(_SavedData):
     def __init__(self, nlp: Language, name: str) -> None:
         self.nlp = nlp
         self.name = name
-        self.table: dict[str, str] = {}
+        self.table: NormTable = NormTable()
 
-    def add(self, table: dict[str, str]) -> None:
-        self.table.update(table)
+    def add(self, table: Mapping[str, str]) -> None:
+        """Adds the table's forms; a form already held takes the new base word."""
+        self.table = NormTable({**self.table, **table})
         apply_norms(self.nlp.vocab, self.table)
 
     def __call__(self, doc: Doc) -> Doc:
         return doc  # the work is done once, on the lexemes
 
     def _data(self) -> dict[str, str]:
-        return self.table
+        return dict(self.table)
 
     def _restore(self, data: dict[str, str]) -> None:
         self.add(data)
@@ -103,6 +104,39 @@ class ScoutNorms(_SavedData):
 @Language.factory("scout_norms")
 def make_scout_norms(nlp: Language, name: str) -> ScoutNorms:
     return ScoutNorms(nlp, name)
+
+
+_PLAIN_PHRASE = re.compile(r"[a-z]+(?: [a-z]+)*")
+
+
+class _PhraseKeys:
+    """A phrase text as the PhraseMatcher keys it: the NORM of each token the tokenizer would
+    make. Plain lower-case words without a tokenizer special case ("dont" splits in two) are
+    each one token, so their lexemes give the norms without a Doc being made. The matcher
+    keeps every key, so each norm is one int object however many phrases hold it."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.vocab = nlp.vocab
+        self.make_doc = nlp.make_doc
+        self.special = nlp.tokenizer.rules or {}
+        self._word_norms: dict[str, int] = {}
+        self._shared: dict[int, int] = {}
+
+    def __call__(self, text: str) -> list[int]:
+        if _PLAIN_PHRASE.fullmatch(text):
+            words = text.split(" ")
+            if not any(word in self.special for word in words):
+                return [self._norm(word) for word in words]
+        return [self._share(token.norm) for token in self.make_doc(text)]
+
+    def _norm(self, word: str) -> int:
+        norm = self._word_norms.get(word)
+        if norm is None:
+            norm = self._word_norms[word] = self._share(self.vocab[word].norm)
+        return norm
+
+    def _share(self, norm: int) -> int:
+        return self._shared.setdefault(norm, norm)
 
 
 class ScoutSpanRuler(SpanRuler):
@@ -144,6 +178,30 @@ class ScoutSpanRuler(SpanRuler):
             return self(doc)
         self._matches(doc)
         return doc
+
+    def add_patterns(self, patterns: list[dict[str, Any]]) -> None:
+        """SpanRuler.add_patterns, with the phrase texts tokenized without nlp.pipe.
+
+        spaCy runs the components before the ruler over the phrase texts, through nlp.pipe;
+        before this ruler sits only scout_norms, which leaves a doc as it is (its norms live on
+        the lexemes), so making the docs is enough, and nlp.pipe's batching was two thirds of the
+        pipeline's load time. A phrase of plain lower-case words that the tokenizer has no
+        special case for splits on its spaces alone, so its doc is built from its words."""
+        patterns = list(patterns)  # from_disk hands over a generator
+        before = self.nlp.pipeline[: self.nlp.pipe_names.index(self.name)] if self.name in self.nlp.pipe_names else []
+        if any(not isinstance(pipe, ScoutNorms) for _, pipe in before) or any(
+            not isinstance(entry["pattern"], str) for entry in patterns
+        ):
+            super().add_patterns(patterns)
+            return
+        strings, label_ids = self.nlp.vocab.strings, self._match_label_id_map
+        keys = _PhraseKeys(self.nlp)
+        for entry in patterns:
+            label, span_id = entry["label"], entry.get("id", "")
+            key = repr((label, span_id))
+            label_ids[strings.as_int(key)] = {"label": label, "id": span_id}
+            self._patterns.append(entry)
+            self.phrase_matcher.add(key, [keys(entry["pattern"])])
 
     def _lean(self) -> bool:
         return not len(self.matcher) and self.overwrite and self.spans_filter is None and not self.annotate_ents

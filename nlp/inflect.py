@@ -8,7 +8,9 @@ matches on NORM, and the cost at tagging time is zero: norms live on the lexemes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from spacy.attrs import NORM
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -55,6 +57,58 @@ def typos(word: str) -> set[str]:
             out.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
     out.discard(word)
     return out
+
+
+class NormTable(Mapping[str, str]):
+    """form -> base word, kept small: the inflections in a dict, the typing slips (two thirds
+    of the forms, and nearly all of them never typed) as the 64-bit hashes of their strings in
+    a sorted array beside their base word's index, a tenth of the memory of a dict of strings.
+    A slip's hash that hits is checked against its base's own slips, so a collision folds
+    nothing; the string hash is the process's own, so the array is built at start-up."""
+
+    def __init__(self, table: Mapping[str, str] | None = None) -> None:
+        table = table or {}
+        # a form in the table that is an inflection of any base is one of its own base's
+        inflected = {form for base in set(table.values()) for form in inflections(base)}
+        self._forms: dict[str, str] = {form: base for form, base in table.items() if form in inflected}
+        slips = [(form, base) for form, base in table.items() if form not in inflected]
+        self._bases = sorted({base for _, base in slips})
+        index = {base: i for i, base in enumerate(self._bases)}
+        keyed = sorted([(hash(form), index[base]) for form, base in slips])
+        self._hashes = array("q", [key for key, _ in keyed])
+        self._slip_of = array("I", [at for _, at in keyed])
+
+    def get(self, form: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """The base word of a form, without the KeyError that Mapping.get would catch: most
+        words a tokenizer meets are in neither part."""
+        base = self._forms.get(form)
+        if base is None and len(form) >= _MIN_TYPO_LENGTH - 1:
+            base = self._slip_base(form)
+        return default if base is None else base
+
+    def _slip_base(self, form: str) -> str | None:
+        key, hashes = hash(form), self._hashes
+        at = bisect_left(hashes, key)
+        while at < len(hashes) and hashes[at] == key:
+            base = self._bases[self._slip_of[at]]
+            if form in typos(base):
+                return base
+            at += 1
+        return None
+
+    def __getitem__(self, form: str) -> str:
+        base = self.get(form)
+        if base is None:
+            raise KeyError(form)
+        return base
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._forms
+        for base in self._bases:
+            yield from (form for form in sorted(typos(base)) if self._slip_base(form) == base)
+
+    def __len__(self) -> int:
+        return len(self._forms) + len(self._hashes)
 
 
 def norm_table(words: Iterable[str], with_typos: bool = True) -> dict[str, str]:
@@ -104,7 +158,7 @@ class FoldedNorm:
     """A lexeme NORM getter: the base word of a form in the table, whatever its case
     ("Audits", "AUDITS" -> "audit"), else what the vocab's own getter says."""
 
-    def __init__(self, fallback: Callable[[str], str], table: dict[str, str]) -> None:
+    def __init__(self, fallback: Callable[[str], str], table: Mapping[str, str]) -> None:
         self.fallback = fallback
         self.table = table
 
@@ -113,20 +167,18 @@ class FoldedNorm:
         return base if base is not None else self.fallback(string)
 
 
-def apply_norms(vocab: Vocab, table: dict[str, str]) -> None:
+def apply_norms(vocab: Vocab, table: Mapping[str, str]) -> None:
     """Fold each form of the table onto its base word, in any case, through lexeme NORMs.
 
     A lexeme gets its norm when the tokenizer first creates it, so start-up does not build
     tens of thousands of lexemes (most typos never occur); lexemes that already exist get
     theirs now. The getter reads the table itself (lower-cased keys only), so no copy of it
-    per letter case is kept."""
+    per letter case is kept; a table given again replaces the one before."""
     if not table:
         return
     getter = vocab.lex_attr_getters.get(NORM, LEX_ATTRS[NORM])
     if isinstance(getter, FoldedNorm):
-        if getter.table is not table:
-            getter.table.update(table)
-        table = getter.table
+        getter.table = table
     else:
         vocab.lex_attr_getters[NORM] = FoldedNorm(getter, table)
     for lexeme in vocab:

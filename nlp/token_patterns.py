@@ -13,6 +13,7 @@ first.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_STOP, IS_TITLE, IS_UPPER, LIKE_NUM, LOWER, ORTH
@@ -29,6 +30,8 @@ _UNBOUNDED = 1 << 30
 # A compiled token: its checks (column, allowed hashes or flag value) and its repeat bounds.
 Check = tuple[int, frozenset[int] | bool]
 Token = tuple[tuple[Check, ...], int, int]
+# One copy of each word list, however many patterns hold it (the roles sit in dozens).
+_SHARED_WORDS: weakref.WeakValueDictionary[frozenset[int], frozenset[int]] = weakref.WeakValueDictionary()
 
 
 def _bounds(op: str | None) -> tuple[int, int]:
@@ -68,7 +71,8 @@ def compile_pattern(pattern: list[dict[str, Any]], strings: StringStore) -> tupl
                     words = list(value["IN"])
                 else:
                     raise ValueError(f"token pattern value {value!r} for {key} is not supported")
-                checks.append((column, frozenset(strings.add(w) for w in words)))
+                hashes = frozenset(strings.add(w) for w in words)
+                checks.append((column, _SHARED_WORDS.setdefault(hashes, hashes)))
             elif isinstance(value, bool):
                 checks.append((column, value))
             else:

@@ -6,7 +6,7 @@ import pytest
 import spacy
 
 import nlp.components  # noqa: F401 - registers the factories spacy.load needs
-from nlp.inflect import inflections, norm_table
+from nlp.inflect import NormTable, inflections, norm_table, typos
 
 
 def _tag(tagger, config, text, account="acme", **kw):
@@ -100,6 +100,38 @@ def test_inflections_fold_to_the_base_word():
     assert table["taxes"] == "tax"
     assert "taxis" not in table
     assert table["payrol"] == table["paryoll"] == "payroll"
+
+
+def test_norm_table_keeps_slips_as_hashes_and_gives_the_same_bases():
+    plain = norm_table(["bookkeeping", "payroll", "audit"])
+    table = NormTable(plain)
+    assert dict(table) == plain and len(table) == len(plain)
+    assert table["bookeeping"] == table["bookkeeing"] == "bookkeeping"
+    assert table["audits"] == "audit"
+    assert "bookkeepings" not in typos("bookkeeping") and table.get("bookkeepings") == "bookkeeping"
+    assert table.get("payment") is None and "zzzzzzzz" not in table
+
+
+def test_a_slip_hash_that_hits_folds_only_a_real_slip():
+    table = NormTable({"bookeeping": "bookkeeping"})
+    # the same hash for a word that is no slip of the base: the check refuses it
+    table._hashes[0] = hash("lunchtime")
+    assert table.get("lunchtime") is None
+
+
+@pytest.mark.parametrize("pattern", ["payroll provider", "dont have a controller", "r&d credit", "go-live", "3-year plan", "new CFO"])
+def test_span_ruler_keys_phrases_as_spacy_does(pattern):
+    texts = [f"they {pattern} soon", f"they {pattern.replace('-', ' ')} soon", "They DONT have a controller"]
+    rulers = []
+    for factory in ("span_ruler", "scout_span_ruler"):
+        nlp = spacy.blank("en")
+        nlp.add_pipe("scout_norms").add(norm_table(["controller", "provider"]))
+        ruler = nlp.add_pipe(factory, config={"spans_key": "ruler", "phrase_matcher_attr": "NORM", "validate": False})
+        ruler.add_patterns([{"label": "P", "pattern": pattern, "id": "x"}])
+        docs = [nlp(text) for text in texts]
+        rulers.append([[(s.start, s.end, s.label_, s.id_) for s in doc.spans.get("ruler", [])] for doc in docs])
+    assert rulers[0] == rulers[1]
+    assert rulers[1][0], "the phrase matches its own text"
 
 
 def test_pipeline_round_trips_through_disk(tagger, tmp_path):
