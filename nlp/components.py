@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableSequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,10 @@ class ScoutNorms(_SavedData):
 
     def add(self, table: Mapping[str, str]) -> None:
         """Adds the table's forms; a form already held takes the new base word."""
-        self.table = NormTable({**self.table, **table})
+        if isinstance(table, NormTable) and not self.table:
+            self.table = table
+        else:
+            self.table = NormTable.of({**self.table, **table})
         apply_norms(self.nlp.vocab, self.table)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -115,12 +118,12 @@ class _PhraseKeys:
     each one token, so their lexemes give the norms without a Doc being made. The matcher
     keeps every key, so each norm is one int object however many phrases hold it."""
 
-    def __init__(self, nlp: Language) -> None:
+    def __init__(self, nlp: Language, shared: dict[int, int]) -> None:
         self.vocab = nlp.vocab
         self.make_doc = nlp.make_doc
         self.special = nlp.tokenizer.rules or {}
         self._word_norms: dict[str, int] = {}
-        self._shared: dict[int, int] = {}
+        self._shared = shared
 
     def __call__(self, text: str) -> list[int]:
         if _PLAIN_PHRASE.fullmatch(text):
@@ -139,6 +142,41 @@ class _PhraseKeys:
         return self._shared.setdefault(norm, norm)
 
 
+class _PatternList(MutableSequence[dict[str, Any]]):
+    """The ruler's patterns, each phrase pattern kept as a (label, pattern, id) tuple and
+    handed out as the dict SpanRuler reads: a tuple takes a third of a dict's memory, and the
+    ruler holds tens of thousands of them for its serialisation alone."""
+
+    _KEYS = ("label", "pattern", "id")
+
+    def __init__(self) -> None:
+        self._items: list[tuple[Any, ...] | dict[str, Any]] = []
+
+    @classmethod
+    def _pack(cls, entry: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        if set(entry) == set(cls._KEYS) and isinstance(entry["pattern"], str):
+            return (entry["label"], entry["pattern"], entry["id"])
+        return entry
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204 - int or slice, as list takes
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._items[index]
+        return dict(zip(self._KEYS, item, strict=True)) if isinstance(item, tuple) else item
+
+    def __setitem__(self, index, entry) -> None:  # noqa: ANN001 - an int, as list takes
+        self._items[index] = self._pack(entry)
+
+    def __delitem__(self, index) -> None:  # noqa: ANN001 - int or slice, as list takes
+        del self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def insert(self, index: int, entry: dict[str, Any]) -> None:
+        self._items.insert(index, self._pack(entry))
+
+
 class ScoutSpanRuler(SpanRuler):
     """spaCy's SpanRuler, lean for a ruler that holds only phrase patterns.
 
@@ -147,6 +185,15 @@ class ScoutSpanRuler(SpanRuler):
     matching itself. With no token patterns, this calls the PhraseMatcher alone and builds the
     same spans in the same order, and keeps them as plain tuples too (MATCHES_KEY), which is
     all `annotate`, the tagger's path, makes. The component keeps the name "span_ruler"."""
+
+    def clear(self) -> None:
+        super().clear()
+        self._patterns = _PatternList()
+        self._shared_norms: dict[int, int] = {}  # one int object per norm the matcher keys on
+
+    @property
+    def patterns(self) -> list[dict[str, Any]]:
+        return list(self._patterns)
 
     def match(self, doc: Doc) -> list[Span]:
         if len(self.matcher):
@@ -195,7 +242,7 @@ class ScoutSpanRuler(SpanRuler):
             super().add_patterns(patterns)
             return
         strings, label_ids = self.nlp.vocab.strings, self._match_label_id_map
-        keys = _PhraseKeys(self.nlp)
+        keys = _PhraseKeys(self.nlp, self._shared_norms)
         for entry in patterns:
             label, span_id = entry["label"], entry.get("id", "")
             key = repr((label, span_id))
@@ -349,6 +396,13 @@ def _drop_contained(spans: list[_Match]) -> list[_Match]:
 
 
 REACH_BACK = "reach_back"  # the direction of a cue that reaches back from the next clause
+# The direction of a closing cue: a remark's closing disclaimer ("not a client", "just
+# curious") in a clause that names nothing reaches back to every clause before it, across any
+# terminator, not only a soft one; beside a mention it is no cue ("said he's just curious but ...").
+CLOSING = "closing"
+# The kinds whose closing cues also reach a trigger: not a refusal of our offer, but a word
+# on the news itself (about someone else, or only a what-if).
+_CLOSING_REACHES_NEWS = frozenset({"negated", "hypothetical", "other_party"})
 NOT_AFTER_WINDOW = 5  # tokens before a modifier cue where its `not_after` words cancel it
 
 
@@ -423,7 +477,8 @@ class ScoutContext:
         cues = _drop_pseudo(_drop_contained(found))
         cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
-        reaching = self._reaching(cues_at, mentions, clause) if kinds & self.reach_back else []
+        closing = any(c[5][1] == CLOSING for c in cues_at if c[2] == MOD)
+        reaching = self._reaching(cues_at, mentions, clause) if kinds & self.reach_back or closing else []
         needs_words = bool(reaching) or any(k in self._closer_ids or k in self._not_after_ids for k in kinds)
         lowers = doc.to_array(LOWER).tolist() if needs_words else []
         if needs_words:
@@ -433,8 +488,12 @@ class ScoutContext:
             by_clause.setdefault(cue[4], []).append(cue)
         for cue in reaching:
             # the clause's first token is the terminator that opened it: a soft one joins the halves
-            if cue in cues_at and lowers[clause.index(cue[4])] in self._soft_ids:
-                by_clause.setdefault(cue[4] - 1, []).append((*cue[:5], (cue[5][0], REACH_BACK, 0)))
+            # a closing cue reaches every clause before it; the scope's width says it reaches news too
+            closes = cue[5][1] == CLOSING
+            if cue in cues_at and (closes or lowers[clause.index(cue[4])] in self._soft_ids):
+                news = int(closes and cue[5][0] in _CLOSING_REACHES_NEWS)
+                for before in range(cue[4]) if closes else (cue[4] - 1,):
+                    by_clause.setdefault(before, []).append((*cue[:5], (cue[5][0], REACH_BACK, news)))
         indexes: dict[int, _ClauseCues] = {}
         result = []
         for start, end, label, span_id in mentions:
@@ -462,10 +521,10 @@ class ScoutContext:
             cue
             for cue in cues
             if cue[2] == MOD
-            and cue[5][0] in self.reach_back
+            and (cue[5][0] in self.reach_back or cue[5][1] == CLOSING)
             and cue[5][1] != "forward"
             and cue[4] not in named
-            and cue[4] - 1 in named
+            and (cue[4] - 1 in named or (cue[5][1] == CLOSING and min(named) < cue[4]))
         ]
 
     def _mark(self, mention: Mention, cues: list[tuple], lowers: list[int], span_text: Callable) -> None:
@@ -475,7 +534,7 @@ class ScoutContext:
             if label == TRIGGER and cue_id == self._own_cue_id:  # our work says nothing of the client's news
                 continue
             if scope[1] == REACH_BACK:  # news about the client is not refused by a later clause
-                if label != TRIGGER and cue_start >= end:
+                if (label != TRIGGER or scope[2]) and cue_start >= end:
                     mention.modifiers.append((scope[0], span_text(cue_start, cue_end)))
                 continue
             overlaps = cue_start < end and cue_end > start
@@ -483,6 +542,14 @@ class ScoutContext:
             # firewall"); inside a topic it is the need ("refusing to use"); a modifier
             # that spans the whole mention ("guest wifi") still applies.
             inner_cue = label == TOPIC and cue_label in (NEED, PAIN) and cue_end - cue_start < end - start
+            # A negation inside a trigger pattern's match, after its first word, is the event's
+            # own ("the founder isn't retiring", "owner said he's not retiring").
+            inner_negation = label == TRIGGER and cue_label == MOD and scope[0] == "negated" and start < cue_start
+            # a what-if that runs into the news ("should they ever expand into the US")
+            leading = label == TRIGGER and scope[0] == "hypothetical" and cue_start < start < cue_end
+            if (inner_negation and cue_end <= end) or leading:
+                mention.modifiers.append((scope[0], span_text(cue_start, cue_end)))
+                continue
             if overlaps and not inner_cue and not (cue_label == MOD and cue_start <= start and cue_end >= end):
                 continue
             if cue_label in (NEED, PAIN):
@@ -660,6 +727,8 @@ def _drop_pseudo(cues: list[_Match]) -> list[_Match]:
 
 def _in_scope(scope: tuple[str, str, int], cue_start: int, cue_end: int, start: int, end: int) -> bool:
     _, direction, width = scope
+    if direction == CLOSING:
+        return False
     before = cue_end <= start and start - cue_end <= width
     after = cue_start >= end and cue_start - end <= width
     if direction == "forward":

@@ -9,9 +9,9 @@ matches on NORM, and the cost at tagging time is zero: norms live on the lexemes
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
+import numpy as np
 from spacy.attrs import NORM
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.lang.lex_attrs import LEX_ATTRS
@@ -62,21 +62,58 @@ def typos(word: str) -> set[str]:
 class NormTable(Mapping[str, str]):
     """form -> base word, kept small: the inflections in a dict, the typing slips (two thirds
     of the forms, and nearly all of them never typed) as the 64-bit hashes of their strings in
-    a sorted array beside their base word's index, a tenth of the memory of a dict of strings.
-    A slip's hash that hits is checked against its base's own slips, so a collision folds
-    nothing; the string hash is the process's own, so the array is built at start-up."""
+    a sorted array beside their base word's index, a tenth of the memory of a dict of strings,
+    and built without ever holding them all as strings. A slip's hash that hits is checked
+    against its base's own slips, so a collision folds nothing; the string hash is the
+    process's own, so the array is built at start-up."""
 
-    def __init__(self, table: Mapping[str, str] | None = None) -> None:
-        table = table or {}
-        # a form in the table that is an inflection of any base is one of its own base's
+    def __init__(self, forms: dict[str, str] | None = None, slip_bases: list[str] | None = None,
+                 hashes: np.ndarray | None = None, owners: np.ndarray | None = None) -> None:
+        self._forms = forms or {}
+        self._bases = slip_bases or []
+        self._hashes = hashes if hashes is not None else np.zeros(0, dtype=np.int64)
+        self._owners = owners if owners is not None else np.zeros(0, dtype=np.uint32)
+
+    @classmethod
+    def for_words(cls, words: Iterable[str], under: Mapping[str, str] | None = None) -> NormTable:
+        """`norm_table(words)` over the forms of `under` (the cue words'): the same table as
+        `{**under, **norm_table(words)}`, a form two bases would claim left alone."""
+        bases = _bases(words)
+        claimed: dict[str, str | None] = {}  # None: two bases claim the form
+        for base in sorted(bases):
+            for form in inflections(base):
+                claimed[form] = base if claimed.get(form, base) == base else None
+        slip_bases = sorted(base for base in bases if len(base) >= _MIN_TYPO_LENGTH)
+        hashes, owners = array("q"), array("I")
+        for at, base in enumerate(slip_bases):
+            own = inflections(base)
+            for form in typos(base):
+                if form in bases and form not in own:
+                    continue  # a typo that is a word of its own stays itself
+                owner = claimed.get(form, base)
+                if owner != base:
+                    claimed[form] = None  # another base's inflection: neither claims it
+                    continue
+                if form not in claimed:
+                    hashes.append(hash(form))
+                    owners.append(at)
+        forms = {form: base for form, base in claimed.items() if base is not None}
+        table = cls(forms, slip_bases, *_sorted_unclaimed(hashes, owners))
+        for form, base in (under or {}).items():
+            if claimed.get(form) is None and table._slip_base(form) is None:
+                forms[form] = base
+        return table
+
+    @classmethod
+    def of(cls, table: Mapping[str, str]) -> NormTable:
+        """A table given form by form, as a saved pipeline holds it."""
         inflected = {form for base in set(table.values()) for form in inflections(base)}
-        self._forms: dict[str, str] = {form: base for form, base in table.items() if form in inflected}
         slips = [(form, base) for form, base in table.items() if form not in inflected]
-        self._bases = sorted({base for _, base in slips})
-        index = {base: i for i, base in enumerate(self._bases)}
-        keyed = sorted([(hash(form), index[base]) for form, base in slips])
-        self._hashes = array("q", [key for key, _ in keyed])
-        self._slip_of = array("I", [at for _, at in keyed])
+        slip_bases = sorted({base for _, base in slips})
+        index = {base: at for at, base in enumerate(slip_bases)}
+        hashes, owners = array("q", [hash(form) for form, _ in slips]), array("I", [index[b] for _, b in slips])
+        forms = {form: base for form, base in table.items() if form in inflected}
+        return cls(forms, slip_bases, *_sorted_unclaimed(hashes, owners))
 
     def get(self, form: str, default: str | None = None) -> str | None:  # type: ignore[override]
         """The base word of a form, without the KeyError that Mapping.get would catch: most
@@ -88,9 +125,9 @@ class NormTable(Mapping[str, str]):
 
     def _slip_base(self, form: str) -> str | None:
         key, hashes = hash(form), self._hashes
-        at = bisect_left(hashes, key)
+        at = int(np.searchsorted(hashes, key))
         while at < len(hashes) and hashes[at] == key:
-            base = self._bases[self._slip_of[at]]
+            base = self._bases[self._owners[at]]
             if form in typos(base):
                 return base
             at += 1
@@ -109,6 +146,16 @@ class NormTable(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._forms) + len(self._hashes)
+
+
+def _sorted_unclaimed(hashes: array, owners: array) -> tuple[np.ndarray, np.ndarray]:
+    """The slips sorted by hash, without a hash that two bases claim."""
+    keys, bases = np.frombuffer(hashes, dtype=np.int64), np.frombuffer(owners, dtype=np.uint32)
+    order = np.argsort(keys, kind="stable")
+    keys, bases = keys[order], bases[order]
+    clash = (keys[1:] == keys[:-1]) & (bases[1:] != bases[:-1])
+    keep = ~np.isin(keys, keys[1:][clash])
+    return keys[keep].copy(), bases[keep].copy()
 
 
 def norm_table(words: Iterable[str], with_typos: bool = True) -> dict[str, str]:

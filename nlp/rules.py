@@ -42,6 +42,11 @@ class ModifierCues(BaseModel):
     past_years: PastYears | None = Field(
         default=None, description="'in <year>' for every year of a range, as cues of this kind."
     )
+    closing: list[str] = Field(
+        default_factory=list,
+        description="Cues that close a remark ('not a client', 'just curious'): in a clause that names nothing "
+        "they reach back to every clause before, across any terminator; beside a mention they are no cue.",
+    )
     reaches_back: bool = Field(
         default=False,
         description="A backward cue in a clause that names nothing applies to the clause before a soft terminator.",

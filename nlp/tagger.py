@@ -33,6 +33,7 @@ from nlp.amounts import (
 from nlp.catalog import Catalog, WalletLine
 from nlp.clean import clean_markup
 from nlp.components import (
+    CLOSING,
     EXPAND,
     MOD,
     NEED,
@@ -47,7 +48,7 @@ from nlp.components import (
     lexeme_flag,
     phrase_patterns,
 )
-from nlp.inflect import cue_norm_table, norm_table
+from nlp.inflect import NormTable, cue_norm_table
 from nlp.rules import Rules, load_rules
 from nlp.tags import Modifier, ServiceTag, Tags, TriggerTag
 
@@ -79,32 +80,33 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     words = {w.lower() for p in phrases for w in _WORD.findall(p)}
     cue_words = {w.lower() for p in _cue_phrases(rules) for w in _WORD.findall(p)} - words
     # The catalog's words win a form both would claim ("planning" stays with "tax planning").
-    table = {**cue_norm_table(cue_words), **norm_table(words)}
+    table = NormTable.for_words(words, under=cue_norm_table(cue_words))
     nlp.add_pipe("scout_norms").add(table)
     ruler = nlp.add_pipe(
         "scout_span_ruler",
         name="span_ruler",
         config={"spans_key": components.SPANS_KEY, "phrase_matcher_attr": "NORM", "validate": False},
     )
-    patterns = []
+    # One list at a time: the whole catalog as pattern dicts at once was a peak of its own.
+    add = ruler.add_patterns
     for service in catalog.services:
-        patterns += phrase_patterns(TERM, [service.name.lower(), *service.terms], service.id)
-        patterns += phrase_patterns(TOPIC, service.topics, service.id)
-        patterns += phrase_patterns(NEED_PHRASE, service.needs, service.id)
+        add(phrase_patterns(TERM, [service.name.lower(), *service.terms], service.id))
+        add(phrase_patterns(TOPIC, service.topics, service.id))
+        add(phrase_patterns(NEED_PHRASE, service.needs, service.id))
     for trigger in catalog.triggers:
-        patterns += phrase_patterns(TRIGGER, trigger.phrases, trigger.id)
-    patterns += phrase_patterns(NEED, rules.need)
-    patterns += phrase_patterns(PAIN, rules.pain)
-    patterns += phrase_patterns(EXPAND, rules.expand)
-    patterns += phrase_patterns(PSEUDO, rules.pseudo)
-    patterns += phrase_patterns(NOT_SERVICE, rules.not_services)
+        add(phrase_patterns(TRIGGER, trigger.phrases, trigger.id))
+    add(phrase_patterns(NEED, rules.need))
+    add(phrase_patterns(PAIN, rules.pain))
+    add(phrase_patterns(EXPAND, rules.expand))
+    add(phrase_patterns(PSEUDO, rules.pseudo))
+    add(phrase_patterns(NOT_SERVICE, rules.not_services))
     for kind, cues in rules.modifiers.items():
         for direction in ("forward", "backward", "both"):
             phrases = getattr(cues, direction)
             if direction == "both" and cues.past_years is not None:
                 phrases = phrases + cues.past_years.phrases()
-            patterns += phrase_patterns(MOD, phrases, f"{kind}:{direction}:{cues.scope}")
-    ruler.add_patterns(patterns)
+            add(phrase_patterns(MOD, phrases, f"{kind}:{direction}:{cues.scope}"))
+        add(phrase_patterns(MOD, cues.closing, f"{kind}:{CLOSING}:{cues.scope}"))
     trigger_ids = {t.id for t in catalog.triggers}
     token_patterns = {tid: ps for tid, ps in rules.trigger_patterns.items() if tid in trigger_ids}
     nlp.add_pipe("scout_trigger_patterns").add_patterns(token_patterns)
@@ -137,7 +139,7 @@ def _cue_phrases(rules: Rules) -> list[str]:
     off"). Need cues list their forms themselves: a need verb's past ("replaced") is done."""
     phrases = [*rules.pain, *rules.expand, *rules.pseudo]
     for cues in rules.modifiers.values():
-        phrases += [*cues.forward, *cues.backward, *cues.both]
+        phrases += [*cues.forward, *cues.backward, *cues.both, *cues.closing]
     return phrases
 
 

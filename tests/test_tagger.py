@@ -6,7 +6,7 @@ import pytest
 import spacy
 
 import nlp.components  # noqa: F401 - registers the factories spacy.load needs
-from nlp.inflect import NormTable, inflections, norm_table, typos
+from nlp.inflect import NormTable, cue_norm_table, inflections, norm_table, typos
 
 
 def _tag(tagger, config, text, account="acme", **kw):
@@ -104,7 +104,7 @@ def test_inflections_fold_to_the_base_word():
 
 def test_norm_table_keeps_slips_as_hashes_and_gives_the_same_bases():
     plain = norm_table(["bookkeeping", "payroll", "audit"])
-    table = NormTable(plain)
+    table = NormTable.of(plain)
     assert dict(table) == plain and len(table) == len(plain)
     assert table["bookeeping"] == table["bookkeeing"] == "bookkeeping"
     assert table["audits"] == "audit"
@@ -112,8 +112,16 @@ def test_norm_table_keeps_slips_as_hashes_and_gives_the_same_bases():
     assert table.get("payment") is None and "zzzzzzzz" not in table
 
 
+def test_the_lean_norm_table_is_the_plain_one(config):
+    """for_words never holds the slips as strings; it must fold exactly what the dict does."""
+    words = {w.lower() for s in config.catalog.services for p in (s.name, *s.terms, *s.topics) for w in p.split()}
+    cues = ["kicks off", "planning", "left", "audits", "bookkeping"]
+    table = NormTable.for_words(words, under=cue_norm_table(cues))
+    assert dict(table) == {**cue_norm_table(cues), **norm_table(words)}
+
+
 def test_a_slip_hash_that_hits_folds_only_a_real_slip():
-    table = NormTable({"bookeeping": "bookkeeping"})
+    table = NormTable.of({"bookeeping": "bookkeeping"})
     # the same hash for a word that is no slip of the base: the check refuses it
     table._hashes[0] = hash("lunchtime")
     assert table.get("lunchtime") is None
