@@ -34,8 +34,11 @@ NEED, PAIN, EXPAND, MOD = "NEED", "PAIN", "EXPAND", "MOD"
 # competitor"); it swallows the cues inside it. NOT_SERVICE: a phrase holding a service word
 # that never names a need for it ("audit committee", "auditors flagged"); it swallows the mention.
 PSEUDO, NOT_SERVICE = "PSEUDO", "NOT_SERVICE"
+# NOT_TRIGGER: a phrase that reads like news and is not ("before the series a", "talks fell
+# apart"); a trigger mention it overlaps is dropped.
+NOT_TRIGGER = "NOT_TRIGGER"
 SERVICE_MENTIONS = (TERM, TOPIC, NEED_PHRASE)
-MENTIONS = (*SERVICE_MENTIONS, TRIGGER, NOT_SERVICE)
+MENTIONS = (*SERVICE_MENTIONS, TRIGGER, NOT_SERVICE, NOT_TRIGGER)
 # The matches of the span ruler and the trigger patterns as plain (start, end, label, id)
 # tuples, kept beside doc.spans so the context pass reads them without making Span objects.
 MATCHES_KEY = "scout_matches"
@@ -365,11 +368,24 @@ def lexeme_flag(vocab: Vocab, getter: Any) -> int:
     return vocab.add_flag(getter, flag_id=free)
 
 
-def _clauses_and_offsets(doc: Doc, boundary_flag: int) -> tuple[list[int], list[int], list[int]]:
+def _clauses_and_offsets(doc: Doc, boundary_flag: int, text: str) -> tuple[list[int], list[int], list[int]]:
     """Clause number, character offset and length of each token; a terminator or a token
     holding a line break starts a new clause. One array read: no Token objects are made."""
     table = doc.to_array([boundary_flag, IDX, LENGTH])
-    return table[:, 0].cumsum().tolist(), table[:, 1].tolist(), table[:, 2].tolist()
+    offsets, lengths = table[:, 1].tolist(), table[:, 2].tolist()
+    return _clause_numbers(table[:, 0], offsets, lengths, text), offsets, lengths
+
+
+def _clause_numbers(boundaries: Any, offsets: list[int], lengths: list[int], text: str) -> list[int]:
+    """Each token's clause number from its boundary flags (a numpy column, changed in place).
+    A terminator that closes a parenthesis ("their competitor (Tessera?) just raised") is an
+    aside, and ends no clause."""
+    if ")" in text:
+        for i in boundaries.nonzero()[0].tolist():
+            end = offsets[i] + lengths[i]
+            if text[end : end + 4].lstrip("?!.")[:1] == ")":
+                boundaries[i] = 0
+    return boundaries.cumsum().tolist()
 
 
 # Token patterns in spaCy Matcher syntax, by trigger id.
@@ -424,6 +440,7 @@ class ScoutContext:
         soft_terminators: list[str] | None = None,
         reach_back: list[str] | None = None,
         own_past_work: dict[str, Any] | None = None,
+        not_right_after: dict[str, list[str]] | None = None,
     ) -> None:
         self.name = name
         self.terminators = frozenset(t.lower() for t in terminators)
@@ -435,6 +452,9 @@ class ScoutContext:
         self.not_after = not_after or {}
         self._closer_ids = {k: frozenset(strings.add(w.lower()) for w in ws) for k, ws in self.closers.items()}
         self._not_after_ids = {k: frozenset(strings.add(w.lower()) for w in ws) for k, ws in self.not_after.items()}
+        self._right_after_ids = {
+            k: frozenset(strings.add(w.lower()) for w in ws) for k, ws in (not_right_after or {}).items()
+        }
         # A lexeme flag, set once per word type: is it a terminator or does it hold a line break?
         self._boundary_flag = lexeme_flag(nlp.vocab, _WordsFlag(self.terminators, newline=True))
         self._scopes: dict[str, tuple[str, str, int]] = {}
@@ -454,7 +474,11 @@ class ScoutContext:
         # may share words.
         mentions = _drop_contained([m for m in matches if m[2] in SERVICE_MENTIONS or m[2] == NOT_SERVICE])
         mentions = [m for m in mentions if m[2] != NOT_SERVICE]
-        mentions += _drop_contained([m for m in matches if m[2] == TRIGGER])
+        triggers = _drop_contained([m for m in matches if m[2] == TRIGGER])
+        not_news = [m for m in matches if m[2] == NOT_TRIGGER]
+        if not_news and triggers:
+            triggers = [t for t in triggers if not any(n[0] < t[1] and n[1] > t[0] for n in not_news)]
+        mentions += triggers
         if not mentions:
             doc.user_data[MENTIONS_DATA] = []
             return doc
@@ -463,10 +487,11 @@ class ScoutContext:
             text = doc.text
         own_work = self._own_work if self._own_work is not None and self._own_work.may_match(text) else None
         if own_work is None:
-            clause, offsets, lengths = _clauses_and_offsets(doc, self._boundary_flag)
+            clause, offsets, lengths = _clauses_and_offsets(doc, self._boundary_flag, text)
         else:  # the own-work flags in the same array read
             table = doc.to_array([self._boundary_flag, IDX, LENGTH, *own_work.flags])
-            clause, offsets, lengths = table[:, 0].cumsum().tolist(), table[:, 1].tolist(), table[:, 2].tolist()
+            offsets, lengths = table[:, 1].tolist(), table[:, 2].tolist()
+            clause = _clause_numbers(table[:, 0], offsets, lengths, text)
 
         def span_text(start: int, end: int) -> str:
             return text[offsets[start] : offsets[end - 1] + lengths[end - 1]]
@@ -479,7 +504,9 @@ class ScoutContext:
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
         closing = any(c[5][1] == CLOSING for c in cues_at if c[2] == MOD)
         reaching = self._reaching(cues_at, mentions, clause) if kinds & self.reach_back or closing else []
-        needs_words = bool(reaching) or any(k in self._closer_ids or k in self._not_after_ids for k in kinds)
+        needs_words = bool(reaching) or any(
+            k in self._closer_ids or k in self._not_after_ids or k in self._right_after_ids for k in kinds
+        )
         lowers = doc.to_array(LOWER).tolist() if needs_words else []
         if needs_words:
             cues_at = [c for c in cues_at if not self._cancelled(c, clause, lowers)]
@@ -596,13 +623,17 @@ class ScoutContext:
         return scope
 
     def _cancelled(self, cue: tuple, clause: list[int], lowers: list[int]) -> bool:
-        """A modifier cue right after one of its `not_after` words, in the same clause."""
+        """A modifier cue a few tokens after one of its `not_after` words, or right after one of
+        its `not_right_after` words, in the same clause."""
         if cue[2] != MOD:
             return False
+        start = cue[0]
+        right = self._right_after_ids.get(cue[5][0])
+        if right and start > 0 and lowers[start - 1] in right and clause[start - 1] == clause[start]:
+            return True
         words = self._not_after_ids.get(cue[5][0])
         if not words:
             return False
-        start = cue[0]
         window = range(max(0, start - NOT_AFTER_WINDOW), start)
         return any(lowers[i] in words and clause[i] == clause[start] for i in window)
 
@@ -747,6 +778,7 @@ def _in_scope(scope: tuple[str, str, int], cue_start: int, cue_end: int, start: 
         "soft_terminators": [],
         "reach_back": [],
         "own_past_work": {},
+        "not_right_after": {},
     },
 )
 def make_scout_context(
@@ -758,8 +790,11 @@ def make_scout_context(
     soft_terminators: list[str],
     reach_back: list[str],
     own_past_work: dict[str, Any],
+    not_right_after: dict[str, list[str]],
 ) -> ScoutContext:
-    return ScoutContext(nlp, name, terminators, closers, not_after, soft_terminators, reach_back, own_past_work)
+    return ScoutContext(
+        nlp, name, terminators, closers, not_after, soft_terminators, reach_back, own_past_work, not_right_after
+    )
 
 
 def phrase_patterns(label: str, phrases: list[str], pattern_id: str = "") -> list[dict[str, Any]]:

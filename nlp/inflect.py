@@ -75,10 +75,14 @@ class NormTable(Mapping[str, str]):
         self._owners = owners if owners is not None else np.zeros(0, dtype=np.uint32)
 
     @classmethod
-    def for_words(cls, words: Iterable[str], under: Mapping[str, str] | None = None) -> NormTable:
+    def for_words(
+        cls, words: Iterable[str], under: Mapping[str, str] | None = None, not_slips: Iterable[str] = ()
+    ) -> NormTable:
         """`norm_table(words)` over the forms of `under` (the cue words'): the same table as
-        `{**under, **norm_table(words)}`, a form two bases would claim left alone."""
+        `{**under, **norm_table(words)}`, a form two bases would claim left alone. `not_slips`:
+        words of their own that look like a slip of a base ("beach", not "breach")."""
         bases = _bases(words)
+        kept = {w.lower() for w in not_slips}
         claimed: dict[str, str | None] = {}  # None: two bases claim the form
         for base in sorted(bases):
             for form in inflections(base):
@@ -88,7 +92,7 @@ class NormTable(Mapping[str, str]):
         for at, base in enumerate(slip_bases):
             own = inflections(base)
             for form in typos(base):
-                if form in bases and form not in own:
+                if (form in bases or form in kept) and form not in own:
                     continue  # a typo that is a word of its own stays itself
                 owner = claimed.get(form, base)
                 if owner != base:

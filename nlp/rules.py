@@ -39,6 +39,10 @@ class ModifierCues(BaseModel):
     not_after: list[str] = Field(
         default_factory=list, description="Words that, just before a cue, make it no modifier."
     )
+    not_right_after: list[str] = Field(
+        default_factory=list,
+        description="Words that, right before a cue, make it no modifier (a quote: the client's own voice).",
+    )
     past_years: PastYears | None = Field(
         default=None, description="'in <year>' for every year of a range, as cues of this kind."
     )
@@ -82,12 +86,18 @@ class Rules(BaseModel):
     not_services: list[str] = Field(
         default_factory=list, description="Phrases holding a service word that never name a need for it."
     )
+    not_triggers: list[str] = Field(
+        default_factory=list, description="Phrases that read like news and are not; they drop a trigger they overlap."
+    )
     own_past_work: OwnPastWork | None = None
     nearest_cue_margin: int | None = Field(
         default=None,
         ge=0,
         description="A cued topic whose every cue sits more than this many tokens nearer a stronger "
         "service in its clause is dropped; null turns the rule off.",
+    )
+    not_slips: list[str] = Field(
+        default_factory=list, description="Words of their own one typing slip from a catalog word: they stay as typed."
     )
     roles: list[str] = Field(default_factory=list)
     trigger_patterns: dict[str, list[list[dict[str, Any]]]] = Field(default_factory=dict)

@@ -39,6 +39,7 @@ from nlp.components import (
     NEED,
     NEED_PHRASE,
     NOT_SERVICE,
+    NOT_TRIGGER,
     PAIN,
     PSEUDO,
     TERM,
@@ -80,7 +81,7 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     words = {w.lower() for p in phrases for w in _WORD.findall(p)}
     cue_words = {w.lower() for p in _cue_phrases(rules) for w in _WORD.findall(p)} - words
     # The catalog's words win a form both would claim ("planning" stays with "tax planning").
-    table = NormTable.for_words(words, under=cue_norm_table(cue_words))
+    table = NormTable.for_words(words, under=cue_norm_table(cue_words), not_slips=rules.not_slips)
     nlp.add_pipe("scout_norms").add(table)
     ruler = nlp.add_pipe(
         "scout_span_ruler",
@@ -100,6 +101,7 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     add(phrase_patterns(EXPAND, rules.expand))
     add(phrase_patterns(PSEUDO, rules.pseudo))
     add(phrase_patterns(NOT_SERVICE, rules.not_services))
+    add(phrase_patterns(NOT_TRIGGER, rules.not_triggers))
     for kind, cues in rules.modifiers.items():
         for direction in ("forward", "backward", "both"):
             phrases = getattr(cues, direction)
@@ -112,6 +114,7 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     nlp.add_pipe("scout_trigger_patterns").add_patterns(token_patterns)
     closers = {kind: cues.closers for kind, cues in rules.modifiers.items() if cues.closers}
     not_after = {kind: cues.not_after for kind, cues in rules.modifiers.items() if cues.not_after}
+    not_right_after = {kind: cues.not_right_after for kind, cues in rules.modifiers.items() if cues.not_right_after}
     reach_back = [kind for kind, cues in rules.modifiers.items() if cues.reaches_back]
     own = rules.own_past_work
     own_past_work = {}
@@ -126,6 +129,7 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
             "terminators": rules.terminators,
             "closers": closers,
             "not_after": not_after,
+            "not_right_after": not_right_after,
             "soft_terminators": rules.soft_terminators,
             "reach_back": reach_back,
             "own_past_work": own_past_work,

@@ -664,3 +664,49 @@ def test_someone_to_break_in_is_a_security_test_not_a_network_build(shipped):
     # "their network" is the target of the test, not a network to set up (round 8).
     tags = _tag(shipped, "Initech wants someone to try to hack their network before the cyber insurance renews")
     assert tags.service_ids == ["security_audit"]
+
+
+def test_a_closing_disclaimer_reaches_back_across_a_full_stop(shipped):
+    # rounds 12-13: "not a client, just curious" after the need takes it back...
+    asked = "Halvorsen Dental wants a pen test before their insurance renewal"
+    assert _tag(shipped, asked).service_ids == ["security_audit"]
+    assert _tag(shipped, asked + ". not a client btw, just curious").lead is False
+    assert _tag(shipped, "their payroll provider is a nightmare. nope, they're very happy with it actually").lead is False
+    # ...but next to a mention of its own it is no disclaimer of what came before
+    tags = _tag(shipped, "he said he's just curious but they clearly want a pen test before the renewal")
+    assert tags.service_ids == ["security_audit"]
+
+
+def test_a_what_if_that_runs_into_the_news_is_no_news(shipped):
+    assert _tag(shipped, "Keller Tool is expanding into Mexico next year").trigger_ids == ["geographic_expansion"]
+    assert _tag(shipped, "should Keller Tool ever expand into Mexico we could help with the setup").lead is False
+
+
+def test_a_round_still_to_come_is_no_funding_round(shipped):
+    tags = _tag(shipped, "before the series B they want their books tidy enough for diligence")
+    assert tags.trigger_ids == []
+    assert "outsourced_accounting" in tags.service_ids
+
+
+def test_an_aside_in_brackets_does_not_end_the_clause(shipped):
+    # "their competitor (Tessera?)": the "?" closes the aside, the competitor still raised the round
+    assert _tag(shipped, "Tessera just raised a Series B").trigger_ids == ["funding_round"]
+    assert _tag(shipped, "their competitor (Tessera?) just raised a Series B").lead is False
+
+
+def test_the_client_quoted_in_its_own_words_is_not_another_party(shipped):
+    tags = _tag(shipped, '"our benefits are a joke" said the new CHRO at Lindell')
+    assert tags.service_ids == ["hr_consulting"]
+    assert tags.trigger_ids == ["leadership_change"]
+
+
+def test_a_word_of_its_own_one_slip_from_a_catalog_word_stays_itself(shipped):
+    # "Beach" is not a slip of "breach" (not_slips); "bookeeping" still is one of "bookkeeping"
+    assert _tag(shipped, "Bells Beach Brewing asked about replacing their laptops").service_ids == ["infrastructure_setup"]
+    assert _tag(shipped, "their bookeeping is a disaster").service_ids == ["outsourced_accounting"]
+
+
+def test_a_purpose_clause_is_no_negation(shipped):
+    # "so he doesnt hand it all to the IRS" says what he wants, it negates nothing
+    text = "Jorgensen had a huge year and wants to know what he can do before year end so he doesnt hand it all to the IRS"
+    assert _tag(shipped, text).service_ids == ["tax_planning"]
