@@ -60,17 +60,16 @@ def typos(word: str) -> set[str]:
 
 
 class NormTable(Mapping[str, str]):
-    """form -> base word, kept small: the inflections in a dict, the typing slips (two thirds
-    of the forms, and nearly all of them never typed) as the 64-bit hashes of their strings in
-    a sorted array beside their base word's index, a tenth of the memory of a dict of strings,
-    and built without ever holding them all as strings. A slip's hash that hits is checked
-    against its base's own slips, so a collision folds nothing; the string hash is the
-    process's own, so the array is built at start-up."""
+    """form -> base word, kept small: every form as the 64-bit hash of its string in a sorted
+    array beside its base word's index, a fifth of the memory of a dict of strings, built
+    without ever holding the typing slips (two thirds of the forms, nearly all never typed) as
+    strings. A hash that hits is checked against its base's own forms, so a collision folds
+    nothing; the string hash is the process's own, so the array is built at start-up."""
 
-    def __init__(self, forms: dict[str, str] | None = None, slip_bases: list[str] | None = None,
-                 hashes: np.ndarray | None = None, owners: np.ndarray | None = None) -> None:
-        self._forms = forms or {}
-        self._bases = slip_bases or []
+    def __init__(
+        self, bases: list[str] | None = None, hashes: np.ndarray | None = None, owners: np.ndarray | None = None
+    ) -> None:
+        self._bases = bases or []
         self._hashes = hashes if hashes is not None else np.zeros(0, dtype=np.int64)
         self._owners = owners if owners is not None else np.zeros(0, dtype=np.uint32)
 
@@ -80,62 +79,52 @@ class NormTable(Mapping[str, str]):
     ) -> NormTable:
         """`norm_table(words)` over the forms of `under` (the cue words'): the same table as
         `{**under, **norm_table(words)}`, a form two bases would claim left alone. `not_slips`:
-        words of their own that look like a slip of a base ("beach", not "breach")."""
+        words of their own that look like a slip of a base ("beach", not "breach"). Only one
+        base's forms are strings at a time: the clashes are found among the hashes."""
         bases = _bases(words)
-        kept = {w.lower() for w in not_slips}
-        claimed: dict[str, str | None] = {}  # None: two bases claim the form
+        kept = bases | {w.lower() for w in not_slips}
+        entries = _Entries()
         for base in sorted(bases):
-            for form in inflections(base):
-                claimed[form] = base if claimed.get(form, base) == base else None
-        slip_bases = sorted(base for base in bases if len(base) >= _MIN_TYPO_LENGTH)
-        hashes, owners = array("q"), array("I")
-        for at, base in enumerate(slip_bases):
             own = inflections(base)
-            for form in typos(base):
-                if (form in bases or form in kept) and form not in own:
-                    continue  # a typo that is a word of its own stays itself
-                owner = claimed.get(form, base)
-                if owner != base:
-                    claimed[form] = None  # another base's inflection: neither claims it
-                    continue
-                if form not in claimed:
-                    hashes.append(hash(form))
-                    owners.append(at)
-        forms = {form: base for form, base in claimed.items() if base is not None}
-        table = cls(forms, slip_bases, *_sorted_unclaimed(hashes, owners))
+            for form in own:
+                entries.add(form, base)
+            if len(base) >= _MIN_TYPO_LENGTH:
+                for form in typos(base) - own:
+                    if form not in kept:  # a typo that is a word of its own stays itself
+                        entries.add(form, base)
+        hashes, owners = _sorted_unclaimed(entries.hashes, entries.owners)
+        table = cls(entries.bases, hashes, owners)
+        extra = _Entries(entries)
         for form, base in (under or {}).items():
-            if claimed.get(form) is None and table._slip_base(form) is None:
-                forms[form] = base
-        return table
+            if not table._holds(hash(form)):
+                extra.add(form, base)
+        more, their = _sorted_unclaimed(extra.hashes, extra.owners)
+        order = np.argsort(np.concatenate([hashes, more]), kind="stable")
+        return cls(entries.bases, np.concatenate([hashes, more])[order], np.concatenate([owners, their])[order])
 
     @classmethod
     def of(cls, table: Mapping[str, str]) -> NormTable:
         """A table given form by form, as a saved pipeline holds it."""
-        inflected = {form for base in set(table.values()) for form in inflections(base)}
-        slips = [(form, base) for form, base in table.items() if form not in inflected]
-        slip_bases = sorted({base for _, base in slips})
-        index = {base: at for at, base in enumerate(slip_bases)}
-        hashes, owners = array("q", [hash(form) for form, _ in slips]), array("I", [index[b] for _, b in slips])
-        forms = {form: base for form, base in table.items() if form in inflected}
-        return cls(forms, slip_bases, *_sorted_unclaimed(hashes, owners))
+        entries = _Entries()
+        for form, base in table.items():
+            entries.add(form, base)
+        return cls(entries.bases, *_sorted_unclaimed(entries.hashes, entries.owners))
+
+    def _holds(self, key: int) -> bool:
+        at = int(np.searchsorted(self._hashes, key))
+        return at < len(self._hashes) and self._hashes[at] == key
 
     def get(self, form: str, default: str | None = None) -> str | None:  # type: ignore[override]
         """The base word of a form, without the KeyError that Mapping.get would catch: most
-        words a tokenizer meets are in neither part."""
-        base = self._forms.get(form)
-        if base is None and len(form) >= _MIN_TYPO_LENGTH - 1:
-            base = self._slip_base(form)
-        return default if base is None else base
-
-    def _slip_base(self, form: str) -> str | None:
+        words a tokenizer meets are no form of any base."""
         key, hashes = hash(form), self._hashes
         at = int(np.searchsorted(hashes, key))
         while at < len(hashes) and hashes[at] == key:
             base = self._bases[self._owners[at]]
-            if form in typos(base):
+            if form in inflections(base) or form in typos(base):
                 return base
             at += 1
-        return None
+        return default
 
     def __getitem__(self, form: str) -> str:
         base = self.get(form)
@@ -144,16 +133,34 @@ class NormTable(Mapping[str, str]):
         return base
 
     def __iter__(self) -> Iterator[str]:
-        yield from self._forms
-        for base in self._bases:
-            yield from (form for form in sorted(typos(base)) if self._slip_base(form) == base)
+        for at in sorted(set(self._owners.tolist())):
+            base = self._bases[at]
+            yield from (form for form in sorted(inflections(base) | typos(base)) if self.get(form) == base)
 
     def __len__(self) -> int:
-        return len(self._forms) + len(self._hashes)
+        return len(self._hashes)
+
+
+class _Entries:
+    """(hash of a form, index of its base) pairs, appended to compact arrays; `sharing` another
+    _Entries, its list of bases is extended rather than copied."""
+
+    def __init__(self, sharing: _Entries | None = None) -> None:
+        self.bases: list[str] = sharing.bases if sharing else []
+        self._index: dict[str, int] = sharing._index if sharing else {}
+        self.hashes, self.owners = array("q"), array("I")
+
+    def add(self, form: str, base: str) -> None:
+        at = self._index.get(base)
+        if at is None:
+            at = self._index[base] = len(self.bases)
+            self.bases.append(base)
+        self.hashes.append(hash(form))
+        self.owners.append(at)
 
 
 def _sorted_unclaimed(hashes: array, owners: array) -> tuple[np.ndarray, np.ndarray]:
-    """The slips sorted by hash, without a hash that two bases claim."""
+    """The forms sorted by hash, without a hash that two bases claim."""
     keys, bases = np.frombuffer(hashes, dtype=np.int64), np.frombuffer(owners, dtype=np.uint32)
     order = np.argsort(keys, kind="stable")
     keys, bases = keys[order], bases[order]
