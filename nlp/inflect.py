@@ -72,6 +72,7 @@ class NormTable(Mapping[str, str]):
         self._bases = bases or []
         self._hashes = hashes if hashes is not None else np.zeros(0, dtype=np.int64)
         self._owners = owners if owners is not None else np.zeros(0, dtype=np.uint32)
+        self._others: dict[str, str] = {}  # forms given that are no inflection or slip of their base
 
     @classmethod
     def for_words(
@@ -104,11 +105,17 @@ class NormTable(Mapping[str, str]):
 
     @classmethod
     def of(cls, table: Mapping[str, str]) -> NormTable:
-        """A table given form by form, as a saved pipeline holds it."""
-        entries = _Entries()
+        """A table given form by form, as a saved pipeline holds it; a form that is no inflection
+        or slip of its base (which the hash check could not confirm) is kept as it is."""
+        entries, others = _Entries(), {}
         for form, base in table.items():
-            entries.add(form, base)
-        return cls(entries.bases, *_sorted_unclaimed(entries.hashes, entries.owners))
+            if form in inflections(base) or form in typos(base):
+                entries.add(form, base)
+            else:
+                others[form] = base
+        made = cls(entries.bases, *_sorted_unclaimed(entries.hashes, entries.owners))
+        made._others = others
+        return made
 
     def _holds(self, key: int) -> bool:
         at = int(np.searchsorted(self._hashes, key))
@@ -117,6 +124,8 @@ class NormTable(Mapping[str, str]):
     def get(self, form: str, default: str | None = None) -> str | None:  # type: ignore[override]
         """The base word of a form, without the KeyError that Mapping.get would catch: most
         words a tokenizer meets are no form of any base."""
+        if self._others and form in self._others:
+            return self._others[form]
         key, hashes = hash(form), self._hashes
         at = int(np.searchsorted(hashes, key))
         while at < len(hashes) and hashes[at] == key:
@@ -133,12 +142,13 @@ class NormTable(Mapping[str, str]):
         return base
 
     def __iter__(self) -> Iterator[str]:
+        yield from self._others
         for at in sorted(set(self._owners.tolist())):
             base = self._bases[at]
             yield from (form for form in sorted(inflections(base) | typos(base)) if self.get(form) == base)
 
     def __len__(self) -> int:
-        return len(self._hashes)
+        return len(self._hashes) + len(self._others)
 
 
 class _Entries:

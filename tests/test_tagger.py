@@ -110,6 +110,8 @@ def test_norm_table_keeps_slips_as_hashes_and_gives_the_same_bases():
     assert table["audits"] == "audit"
     assert "bookkeepings" not in typos("bookkeeping") and table.get("bookkeepings") == "bookkeeping"
     assert table.get("payment") is None and "zzzzzzzz" not in table
+    # a form given by hand that is no inflection or slip of its base is kept too
+    assert NormTable.of({"hmrc": "tax", "taxes": "tax"}) == {"hmrc": "tax", "taxes": "tax"}
 
 
 def test_the_lean_norm_table_is_the_plain_one(config):
