@@ -230,13 +230,13 @@ class ScoutSpanRuler(SpanRuler):
         return doc
 
     def add_patterns(self, patterns: list[dict[str, Any]]) -> None:
-        """SpanRuler.add_patterns, with the phrase texts tokenized without nlp.pipe.
+        """SpanRuler.add_patterns, keying the phrases without nlp.pipe.
 
         spaCy runs the components before the ruler over the phrase texts, through nlp.pipe;
         before this ruler sits only scout_norms, which leaves a doc as it is (its norms live on
-        the lexemes), so making the docs is enough, and nlp.pipe's batching was two thirds of the
-        pipeline's load time. A phrase of plain lower-case words that the tokenizer has no
-        special case for splits on its spaces alone, so its doc is built from its words."""
+        the lexemes), so the phrases' norms are all the matcher needs (`_PhraseKeys`: no doc at
+        all for plain words). That took ~0.1 s off the load of ~25,000 phrases. Any other
+        component before the ruler, or a token pattern, goes through SpanRuler's own path."""
         patterns = list(patterns)  # from_disk hands over a generator
         before = self.nlp.pipeline[: self.nlp.pipe_names.index(self.name)] if self.name in self.nlp.pipe_names else []
         if any(not isinstance(pipe, ScoutNorms) for _, pipe in before) or any(

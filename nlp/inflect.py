@@ -100,8 +100,9 @@ class NormTable(Mapping[str, str]):
             if not table._holds(hash(form)):
                 extra.add(form, base)
         more, their = _sorted_unclaimed(extra.hashes, extra.owners)
-        order = np.argsort(np.concatenate([hashes, more]), kind="stable")
-        return cls(entries.bases, np.concatenate([hashes, more])[order], np.concatenate([owners, their])[order])
+        hashes, owners = np.concatenate([hashes, more]), np.concatenate([owners, their])
+        order = np.argsort(hashes, kind="stable")
+        return cls(entries.bases, hashes[order], owners[order])
 
     @classmethod
     def of(cls, table: Mapping[str, str]) -> NormTable:
@@ -109,7 +110,7 @@ class NormTable(Mapping[str, str]):
         or slip of its base (which the hash check could not confirm) is kept as it is."""
         entries, others = _Entries(), {}
         for form, base in table.items():
-            if form in inflections(base) or form in typos(base):
+            if _is_form_of(form, base):
                 entries.add(form, base)
             else:
                 others[form] = base
@@ -118,22 +119,22 @@ class NormTable(Mapping[str, str]):
         return made
 
     def _holds(self, key: int) -> bool:
-        at = int(np.searchsorted(self._hashes, key))
-        return at < len(self._hashes) and self._hashes[at] == key
+        return next(self._bases_of(key), None) is not None
+
+    def _bases_of(self, key: int) -> Iterator[str]:
+        """The bases of the forms whose hash is `key` (one, but for a collision)."""
+        hashes = self._hashes
+        at = int(np.searchsorted(hashes, key))
+        while at < len(hashes) and hashes[at] == key:
+            yield self._bases[self._owners[at]]
+            at += 1
 
     def get(self, form: str, default: str | None = None) -> str | None:  # type: ignore[override]
         """The base word of a form, without the KeyError that Mapping.get would catch: most
         words a tokenizer meets are no form of any base."""
         if self._others and form in self._others:
             return self._others[form]
-        key, hashes = hash(form), self._hashes
-        at = int(np.searchsorted(hashes, key))
-        while at < len(hashes) and hashes[at] == key:
-            base = self._bases[self._owners[at]]
-            if form in inflections(base) or form in typos(base):
-                return base
-            at += 1
-        return default
+        return next((base for base in self._bases_of(hash(form)) if _is_form_of(form, base)), default)
 
     def __getitem__(self, form: str) -> str:
         base = self.get(form)
@@ -149,6 +150,10 @@ class NormTable(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._hashes) + len(self._others)
+
+
+def _is_form_of(form: str, base: str) -> bool:
+    return form in inflections(base) or form in typos(base)
 
 
 class _Entries:
