@@ -124,6 +124,8 @@ def test_a_bystander_company_is_another_party_for_triggers_too(shipped):
         ("the DORA rules are live for them from january", "regulatory_change"),
         ("Initech's ED retired in the summer and the role is still vacant", "leadership_change"),
         ("Globex is swapping Tally for NetSuite this spring", "technology_implementation"),
+        ("Marta (COO) just resigned at Initech", "leadership_change"),
+        ("the GM at O'Brien's Dairy retired over the summer", "leadership_change"),
     ],
 )
 def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
