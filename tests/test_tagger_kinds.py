@@ -126,6 +126,8 @@ def test_a_bystander_company_is_another_party_for_triggers_too(shipped):
         ("Globex is swapping Tally for NetSuite this spring", "technology_implementation"),
         ("Marta (COO) just resigned at Initech", "leadership_change"),
         ("the GM at O'Brien's Dairy retired over the summer", "leadership_change"),
+        ("their finance manager has walked out mid-season", "leadership_change"),
+        ("HR head left last week, nobody is handling work pass renewals", "leadership_change"),
     ],
 )
 def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
@@ -144,6 +146,7 @@ def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
         "someone left a pizza box in the server room again",
         "my printer won't connect to the office wifi, can anyone check?",
         "the office wifi drops every afternoon, anyone else?",
+        "the IT head left the call early, we will recap tomorrow",
     ],
 )
 def test_everyday_words_of_a_service_do_not_make_chatter_a_lead(shipped, text):
