@@ -147,6 +147,8 @@ def test_trigger_patterns_cover_their_phrase_families(shipped, text, trigger):
         "my printer won't connect to the office wifi, can anyone check?",
         "the office wifi drops every afternoon, anyone else?",
         "the IT head left the call early, we will recap tomorrow",
+        "the CFO left the call early",
+        "the controller left the meeting before we got to Q3",
     ],
 )
 def test_everyday_words_of_a_service_do_not_make_chatter_a_lead(shipped, text):
