@@ -75,7 +75,8 @@ FLOORS = {
     "dev55.jsonl": {"services_f1": 0.81, "triggers_f1": 0.85, "false_alarms": 0.05},
     "dev56.jsonl": {"services_f1": 0.87, "triggers_f1": 0.92, "false_alarms": 0.02},
     "dev57.jsonl": {"services_f1": 0.88, "triggers_f1": 0.93, "false_alarms": 0.03},
-    # dev58-61 were written during round 13 (its unseen reading) and not tuned on yet
+    # dev58-61 were written during round 13 (its unseen reading); only dev59/dev60's leadership-change
+    # misses were fixed since (session 10), so their trigger floors are no first reading
     "dev58.jsonl": {"services_f1": 0.78, "triggers_f1": 0.85, "false_alarms": 0.04},
     "dev59.jsonl": {"services_f1": 0.69, "triggers_f1": 0.83, "false_alarms": 0.11},
     "dev60.jsonl": {"services_f1": 0.76, "triggers_f1": 0.85, "false_alarms": 0.06},
