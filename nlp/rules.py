@@ -71,6 +71,21 @@ class OwnPastWork(BaseModel):
     )
 
 
+class TopicWordRules(BaseModel):
+    """When the catalog's single words may stand in for its phrases (nlp/topic_words.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_phrases: int = Field(default=2, ge=1, description="A word in fewer of one service's phrases is no evidence.")
+    min_share: float = Field(
+        default=0.6, gt=0, le=1, description="The share of the phrases holding a word that must be one service's."
+    )
+    min_words: int = Field(default=2, ge=1, description="Distinct words of one service a guess needs.")
+    min_cues: int = Field(default=2, ge=1, description="Need or pain cues a remark needs before a guess.")
+    generic: list[str] = Field(default_factory=list, description="Words never taken as a service's word.")
+    not_after: list[str] = Field(default_factory=list, description="Words after which a word is no evidence ('no').")
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -99,6 +114,7 @@ class Rules(BaseModel):
     not_slips: list[str] = Field(
         default_factory=list, description="Words of their own one typing slip from a catalog word: they stay as typed."
     )
+    topic_words: TopicWordRules | None = Field(default=None, description="null: no guesses from single words.")
     roles: list[str] = Field(default_factory=list)
     trigger_patterns: dict[str, list[list[dict[str, Any]]]] = Field(default_factory=dict)
 

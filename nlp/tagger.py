@@ -52,6 +52,7 @@ from nlp.components import (
 from nlp.inflect import NormTable, cue_norm_table
 from nlp.rules import Rules, load_rules
 from nlp.tags import Modifier, ServiceTag, Tags, TriggerTag
+from nlp.topic_words import GUESS_KEY, topic_word_index
 
 NEED_PHRASE_SCORE = 0.85
 CUED_TERM_SCORE = 0.75
@@ -59,6 +60,7 @@ CUED_TOPIC_SCORE = 0.6
 EXPANSION_SCORE = 0.7
 BARE_TERM_SCORE = 0.3
 TRIGGER_SCORE = 0.7
+GUESSED_SCORE = 0.55  # a service named only by its topic words, beside plain needs (nlp/topic_words.py)
 LEAD_THRESHOLD = 0.5
 _WORD = re.compile(r"[A-Za-z]+")
 # Modifiers that say the service is not wanted, as opposed to not being a need right now.
@@ -135,7 +137,28 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
             "own_past_work": own_past_work,
         },
     )
+    if rules.topic_words is not None:
+        _add_topic_words(nlp, catalog, rules)
     return nlp
+
+
+def _add_topic_words(nlp: Language, catalog: Catalog, rules: Rules) -> None:
+    settings = rules.topic_words
+    single_cues = [p for p in (*rules.need, *_cue_phrases(rules)) if " " not in p.strip()]
+    index = topic_word_index(
+        nlp.vocab,
+        {s.id: (*s.terms, *s.topics, *s.needs) for s in catalog.services},
+        skip=[*settings.generic, *single_cues],
+        min_phrases=settings.min_phrases,
+        min_share=settings.min_share,
+    )
+    config = {
+        "terminators": rules.terminators,
+        "not_after": settings.not_after,
+        "min_words": settings.min_words,
+        "min_cues": settings.min_cues,
+    }
+    nlp.add_pipe("scout_topic_words", config=config).add(index)
 
 
 def _cue_phrases(rules: Rules) -> list[str]:
@@ -193,11 +216,11 @@ class Tagger:
         money, date, period, pointer = doc.to_array(self._text_flags).any(axis=0).tolist() if len(doc) else [False] * 4
         dates = find_dates(text) if date or (period and pointer) else []
         amounts = find_amounts(text) if money else []
-        if not mentions:  # most chatter
+        guess = doc.user_data.get(GUESS_KEY)
+        if not mentions and guess is None:  # most chatter
             return Tags(lead=False, score=0.0, amounts=amounts, dates=dates)
         # The wallet only matters for mentions.
         wallet = self._wallet(account) if account else {}
-        is_audit_client = wallet.get("audit") == "provided"
         services: dict[str, ServiceTag] = {}
         triggers: dict[str, TriggerTag] = {}
         negated: list[str] = []
@@ -227,17 +250,14 @@ class Tagger:
             scored.append((mention, score))
             current = services.get(mention.id)
             if score >= LEAD_THRESHOLD and (current is None or score > current.score):
-                services[mention.id] = ServiceTag(
-                    id=mention.id,
-                    score=score,
-                    evidence=mention.text,
-                    kind="upsell" if wallet.get(mention.id) == "provided" else "cross-sell",
-                    conflict=is_audit_client and mention.id in self._conflicting,
-                )
+                services[mention.id] = self._service_tag(mention.id, score, mention.text, wallet)
         if self._cue_margin is not None and len(services) > 1:
             for service_id in _outcompeted(services, scored, self._cue_margin):
                 del services[service_id]
         found = [s for s in services.values() if s.id not in negated]
+        if not found and guess is not None:
+            service_id, start, end = guess
+            found = [self._service_tag(service_id, GUESSED_SCORE, doc[start:end].text, wallet)]
         found.sort(key=lambda s: -s.score)
         negated = [n for n in negated if n not in services]
         score = max([s.score for s in found] + [TRIGGER_SCORE if triggers else 0.0])
@@ -251,6 +271,15 @@ class Tagger:
             amounts=amounts,
             modifiers=modifiers,
             dates=dates,
+        )
+
+    def _service_tag(self, service_id: str, score: float, evidence: str, wallet: dict[str, str]) -> ServiceTag:
+        return ServiceTag(
+            id=service_id,
+            score=score,
+            evidence=evidence,
+            kind="upsell" if wallet.get(service_id) == "provided" else "cross-sell",
+            conflict=wallet.get("audit") == "provided" and service_id in self._conflicting,
         )
 
     def _wallet(self, account: AccountLike) -> dict[str, str]:

@@ -153,4 +153,7 @@ def test_pipeline_round_trips_through_disk(tagger, tmp_path):
     doc = loaded(text)
     after = [(s.label_, s.id_, s.text) for s in doc.spans["scout"]]
     assert after == before
-    assert loaded.pipe_names == ["scout_norms", "span_ruler", "scout_trigger_patterns", "scout_context"]
+    assert loaded.pipe_names == ["scout_norms", "span_ruler", "scout_trigger_patterns", "scout_context", "scout_topic_words"]
+    assert loaded.get_pipe("scout_topic_words").words == tagger.nlp.get_pipe("scout_topic_words").words
+    guessed = "nobody files their returns and the tax office keeps writing, they need help"
+    assert loaded(guessed).user_data["scout_guess"] == tagger.nlp(guessed).user_data["scout_guess"] == ("tax_compliance", 3, 7)

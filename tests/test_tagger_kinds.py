@@ -717,3 +717,20 @@ def test_a_purpose_clause_is_no_negation(shipped):
     # "so he doesnt hand it all to the IRS" says what he wants, it negates nothing
     text = "Jorgensen had a huge year and wants to know what he can do before year end so he doesnt hand it all to the IRS"
     assert _tag(shipped, text).service_ids == ["tax_planning"]
+
+
+def test_plain_needs_name_a_service_by_its_catalog_words(shipped):
+    # no catalog phrase, but "salaries" and "hire" are hr_consulting's words, beside two need cues
+    text = "Brookfield Dental lost three hygienists this quarter and wants someone to benchmark salaries and redo how they hire"
+    tags = _tag(shipped, text)
+    assert tags.service_ids == ["hr_consulting"]
+    assert tags.services[0].evidence == "salaries and redo how they hire"
+    assert tags.services[0].score < _tag(shipped, "their payroll provider is a nightmare").services[0].score
+    # the same words as our own past work, as a what-if, or in a question about our own firm are no guess
+    past = "we benchmarked Brookfield Dental's salaries and redid how they hire back in 2022, they still love it"
+    assert _tag(shipped, past).lead is False
+    what_if = "Brookfield Dental might want someone to benchmark salaries and redo how they hire if they ever grow"
+    assert _tag(shipped, what_if).lead is False
+    assert _tag(shipped, "quick q, who benchmarks salaries for how we hire our own grads? nobody seems to know").lead is False
+    # and a service the remark names outright is the only one
+    assert _tag(shipped, text + ". their bookkeeping is a mess too").service_ids == ["outsourced_accounting"]
