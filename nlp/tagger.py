@@ -52,7 +52,7 @@ from nlp.components import (
 from nlp.inflect import NormTable, cue_norm_table
 from nlp.rules import Rules, load_rules
 from nlp.tags import Modifier, ServiceTag, Tags, TriggerTag
-from nlp.topic_words import GUESS_KEY, topic_word_index
+from nlp.topic_words import GUESS_KEY, ScoutTopicWords, topic_word_index
 
 NEED_PHRASE_SCORE = 0.85
 CUED_TERM_SCORE = 0.75
@@ -182,8 +182,10 @@ class Tagger:
         # handlers, the pipeline list), which costs more than some components themselves.
         # Components with an `annotate` leave Span objects out: the tagger reads tuples.
         self._make_doc = self.nlp.make_doc
+        # The topic words are read only when nothing else named a service (`_guess`).
         pipeline = [proc for _, proc in self.nlp.pipeline if not isinstance(proc, components.ScoutNorms)]
-        self._components = [getattr(proc, "annotate", proc) for proc in pipeline]
+        self._topic_words = next((proc for proc in pipeline if isinstance(proc, ScoutTopicWords)), None)
+        self._components = [getattr(proc, "annotate", proc) for proc in pipeline if proc is not self._topic_words]
         # Lexeme flags: could this word be part of an amount, or of a date?
         vocab = self.nlp.vocab
         getters = (may_hold_money, may_start_date, may_name_period, may_point_at_period)
@@ -216,8 +218,7 @@ class Tagger:
         money, date, period, pointer = doc.to_array(self._text_flags).any(axis=0).tolist() if len(doc) else [False] * 4
         dates = find_dates(text) if date or (period and pointer) else []
         amounts = find_amounts(text) if money else []
-        guess = doc.user_data.get(GUESS_KEY)
-        if not mentions and guess is None:  # most chatter
+        if not mentions and self._guess(doc) is None:  # most chatter
             return Tags(lead=False, score=0.0, amounts=amounts, dates=dates)
         # The wallet only matters for mentions.
         wallet = self._wallet(account) if account else {}
@@ -255,7 +256,8 @@ class Tagger:
             for service_id in _outcompeted(services, scored, self._cue_margin):
                 del services[service_id]
         found = [s for s in services.values() if s.id not in negated]
-        if not found and guess is not None:
+        guess = None if found else self._guess(doc)
+        if guess is not None:
             service_id, start, end = guess
             found = [self._service_tag(service_id, GUESSED_SCORE, doc[start:end].text, wallet)]
         found.sort(key=lambda s: -s.score)
@@ -272,6 +274,12 @@ class Tagger:
             modifiers=modifiers,
             dates=dates,
         )
+
+    def _guess(self, doc: Doc) -> tuple[str, int, int] | None:
+        """A service named only by its topic words; nlp.pipe has already looked (GUESS_KEY)."""
+        if GUESS_KEY in doc.user_data or self._topic_words is None:
+            return doc.user_data.get(GUESS_KEY)
+        return self._topic_words.guess(doc)
 
     def _service_tag(self, service_id: str, score: float, evidence: str, wallet: dict[str, str]) -> ServiceTag:
         return ServiceTag(

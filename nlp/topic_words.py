@@ -95,12 +95,13 @@ class ScoutTopicWords(_SavedData):
         self._by_norm = {strings.add(norm): tuple(entry) for norm, entry in self.words.items()}
 
     def __call__(self, doc: Doc) -> Doc:
-        guess = self._guess(doc)
+        guess = self.guess(doc)
         if guess is not None:
             doc.user_data[GUESS_KEY] = guess
         return doc
 
-    def _guess(self, doc: Doc) -> tuple[str, int, int] | None:
+    def guess(self, doc: Doc) -> tuple[str, int, int] | None:
+        """(service id, start, end) of the guessed service's words, or None."""
         matches = doc.user_data.get(MATCHES_KEY)
         if matches is None:  # a doc the span ruler did not see: read its spans
             matches = [(s.start, s.end, s.label_, s.id_) for s in doc.spans.get(SPANS_KEY, [])]
