@@ -734,3 +734,26 @@ def test_plain_needs_name_a_service_by_its_catalog_words(shipped):
     assert _tag(shipped, "quick q, who benchmarks salaries for how we hire our own grads? nobody seems to know").lead is False
     # and a service the remark names outright is the only one
     assert _tag(shipped, text + ". their bookkeeping is a mess too").service_ids == ["outsourced_accounting"]
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("Pellham Tools brought in their first outside CEO last month", "leadership_change"),
+        ("the CFO at Harrow-Lane Foods walked out on Tuesday", "leadership_change"),
+        ("Bexley Dental is opening in a third state next spring", "geographic_expansion"),
+        ("their new Leeds office opens in June", "geographic_expansion"),
+        ("Orrin Freight wants a WMS in by Q2", "technology_implementation"),
+        ("Orrin Freight is comparing NetSuite vs Acumatica", "technology_implementation"),
+    ],
+)
+def test_trigger_families_of_round_15(shipped, text, trigger):
+    # an outside hire, a hyphenated company name, a numbered new state, a new office that
+    # opens, a system wanted in by a date, two systems compared
+    assert _tag(shipped, text).trigger_ids == [trigger]
+
+
+def test_trigger_families_of_round_15_keep_their_modifiers(shipped):
+    assert _tag(shipped, "Orrin Freight's competitor brought in an outside CEO").lead is False
+    assert _tag(shipped, "if Bexley Dental ever ends up opening in a third state we should talk").lead is False
+    assert _tag(shipped, "Orrin Freight consolidated onto HubSpot back in 2019").lead is False
