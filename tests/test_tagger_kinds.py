@@ -757,3 +757,17 @@ def test_trigger_families_of_round_15_keep_their_modifiers(shipped):
     assert _tag(shipped, "Orrin Freight's competitor brought in an outside CEO").lead is False
     assert _tag(shipped, "if Bexley Dental ever ends up opening in a third state we should talk").lead is False
     assert _tag(shipped, "Orrin Freight consolidated onto HubSpot back in 2019").lead is False
+
+
+def test_routine_work_our_own_teams_and_a_polite_no_are_no_leads(shipped):
+    # "as usual": a status update on routine work; "not something they want": a refusal that
+    # closes the remark; "our payroll team": the firm's own team, not the client's payroll
+    assert _tag(shipped, "Halden's monthly bookkeeping closed on the 4th as usual").lead is False
+    polite_no = "Halden said their tax planning is done by the group's advisors, not something they want from us"
+    assert _tag(shipped, polite_no).lead is False
+    assert _tag(shipped, "Our payroll team needs Halden's timesheets by the 25th, please chase").lead is False
+    # the same services with a need are still leads
+    assert _tag(shipped, "Halden's bookkeeping is three months behind and they want help").service_ids == [
+        "outsourced_accounting"
+    ]
+    assert _tag(shipped, "Halden's tax planning is a mess and they want help").service_ids == ["tax_planning"]
