@@ -75,23 +75,26 @@ FLOORS = {
     "dev55.jsonl": {"services_f1": 0.81, "triggers_f1": 0.85, "false_alarms": 0.05},
     "dev56.jsonl": {"services_f1": 0.87, "triggers_f1": 0.92, "false_alarms": 0.02},
     "dev57.jsonl": {"services_f1": 0.88, "triggers_f1": 0.93, "false_alarms": 0.03},
-    # dev58-61 were written during round 13 (its unseen reading); only dev59/dev60's leadership-change
-    # misses were fixed since (session 10), so their trigger floors are no first reading; the
-    # topic words (session 12) were chosen on all four, so their services floors are none either
-    "dev58.jsonl": {"services_f1": 0.80, "triggers_f1": 0.85, "false_alarms": 0.04},
-    "dev59.jsonl": {"services_f1": 0.69, "triggers_f1": 0.83, "false_alarms": 0.11},
-    "dev60.jsonl": {"services_f1": 0.76, "triggers_f1": 0.85, "false_alarms": 0.06},
-    "dev61.jsonl": {"services_f1": 0.81, "triggers_f1": 0.82, "false_alarms": 0.09},
-    # dev62-69 were written in session 12 and read once, after the topic-words change (its
-    # unseen readings): first readings, not tuned on
-    "dev62.jsonl": {"services_f1": 0.74, "triggers_f1": 0.84, "false_alarms": 0.06},
-    "dev63.jsonl": {"services_f1": 0.78, "triggers_f1": 0.89, "false_alarms": 0.08},
-    "dev64.jsonl": {"services_f1": 0.77, "triggers_f1": 0.87, "false_alarms": 0.07},
-    "dev65.jsonl": {"services_f1": 0.75, "triggers_f1": 0.87, "false_alarms": 0.08},
-    "dev66.jsonl": {"services_f1": 0.75, "triggers_f1": 0.80, "false_alarms": 0.15},
-    "dev67.jsonl": {"services_f1": 0.72, "triggers_f1": 0.81, "false_alarms": 0.06},
-    "dev68.jsonl": {"services_f1": 0.81, "triggers_f1": 0.90, "false_alarms": 0.03},
-    "dev69.jsonl": {"services_f1": 0.70, "triggers_f1": 0.75, "false_alarms": 0.07},
+    # dev58-61 were written during round 13 (its unseen reading) and tuned on since (session 10's
+    # leadership changes, session 12's topic words and round 15's vocabulary)
+    "dev58.jsonl": {"services_f1": 0.87, "triggers_f1": 0.86, "false_alarms": 0.03},
+    "dev59.jsonl": {"services_f1": 0.84, "triggers_f1": 0.84, "false_alarms": 0.10},
+    "dev60.jsonl": {"services_f1": 0.86, "triggers_f1": 0.86, "false_alarms": 0.06},
+    "dev61.jsonl": {"services_f1": 0.85, "triggers_f1": 0.84, "false_alarms": 0.07},
+    # dev62-69 were written in session 12, read once after the topic words, and tuned on in round 15
+    "dev62.jsonl": {"services_f1": 0.89, "triggers_f1": 0.87, "false_alarms": 0.06},
+    "dev63.jsonl": {"services_f1": 0.89, "triggers_f1": 0.92, "false_alarms": 0.07},
+    "dev64.jsonl": {"services_f1": 0.91, "triggers_f1": 0.90, "false_alarms": 0.07},
+    "dev65.jsonl": {"services_f1": 0.92, "triggers_f1": 0.90, "false_alarms": 0.06},
+    "dev66.jsonl": {"services_f1": 0.90, "triggers_f1": 0.83, "false_alarms": 0.09},
+    "dev67.jsonl": {"services_f1": 0.88, "triggers_f1": 0.85, "false_alarms": 0.03},
+    "dev68.jsonl": {"services_f1": 0.91, "triggers_f1": 0.90, "false_alarms": 0.04},
+    "dev69.jsonl": {"services_f1": 0.88, "triggers_f1": 0.82, "false_alarms": 0.04},
+    # dev70-73 were written during round 15 (its unseen reading): first readings, not tuned on
+    "dev70.jsonl": {"services_f1": 0.77, "triggers_f1": 0.85, "false_alarms": 0.05},
+    "dev71.jsonl": {"services_f1": 0.78, "triggers_f1": 0.86, "false_alarms": 0.06},
+    "dev72.jsonl": {"services_f1": 0.80, "triggers_f1": 0.85, "false_alarms": 0.14},
+    "dev73.jsonl": {"services_f1": 0.79, "triggers_f1": 0.87, "false_alarms": 0.09},
 }
 
 
