@@ -276,10 +276,11 @@ class Tagger:
         )
 
     def _guess(self, doc: Doc) -> tuple[str, int, int] | None:
-        """A service named only by its topic words; nlp.pipe has already looked (GUESS_KEY)."""
-        if GUESS_KEY in doc.user_data or self._topic_words is None:
-            return doc.user_data.get(GUESS_KEY)
-        return self._topic_words.guess(doc)
+        """A service named only by its topic words, looked for once per doc (nlp.pipe's
+        scout_topic_words may have looked already)."""
+        if GUESS_KEY not in doc.user_data:
+            doc.user_data[GUESS_KEY] = self._topic_words.guess(doc) if self._topic_words is not None else None
+        return doc.user_data[GUESS_KEY]
 
     def _service_tag(self, service_id: str, score: float, evidence: str, wallet: dict[str, str]) -> ServiceTag:
         return ServiceTag(

@@ -36,7 +36,7 @@ from nlp.components import (
     lexeme_flag,
 )
 
-GUESS_KEY = "scout_guess"  # doc.user_data: (service id, start, end) of the guessed service's words
+GUESS_KEY = "scout_guess"  # doc.user_data: (service id, start, end) of the guessed service's words, or None
 _CUES = (NEED, PAIN)
 _WORD = re.compile(r"[A-Za-z]+")
 _MIN_LENGTH = 3  # shorter words ("it", "pe", "hr") are names or noise, not topics
@@ -95,9 +95,7 @@ class ScoutTopicWords(_SavedData):
         self._by_norm = {strings.add(norm): tuple(entry) for norm, entry in self.words.items()}
 
     def __call__(self, doc: Doc) -> Doc:
-        guess = self.guess(doc)
-        if guess is not None:
-            doc.user_data[GUESS_KEY] = guess
+        doc.user_data[GUESS_KEY] = self.guess(doc)
         return doc
 
     def guess(self, doc: Doc) -> tuple[str, int, int] | None:
