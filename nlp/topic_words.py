@@ -111,8 +111,10 @@ class ScoutTopicWords(_SavedData):
         table = doc.to_array([self._boundary_flag, IDX, LENGTH, NORM])
         offsets, lengths, norms = table[:, 1].tolist(), table[:, 2].tolist(), table[:, 3].tolist()
         text = doc.user_data.get(TEXT_KEY)
-        clause = _clause_numbers(table[:, 0], offsets, lengths, doc.text if text is None else text)
-        asked = {clause[i] - 1 for i, norm in enumerate(norms) if norm == self._question}
+        boundaries = table[:, 0]  # _clause_numbers clears the "?" of a bracketed aside in place
+        clause = _clause_numbers(boundaries, offsets, lengths, doc.text if text is None else text)
+        ends = boundaries.tolist()
+        asked = {clause[i] - 1 for i, norm in enumerate(norms) if norm == self._question and ends[i]}
         cued = {clause[cue[0]] for cue in cues} - asked
         if not cued:
             return None

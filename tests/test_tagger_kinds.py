@@ -771,3 +771,10 @@ def test_routine_work_our_own_teams_and_a_polite_no_are_no_leads(shipped):
         "outsourced_accounting"
     ]
     assert _tag(shipped, "Halden's tax planning is a mess and they want help").service_ids == ["tax_planning"]
+
+
+def test_a_question_mark_in_a_bracketed_aside_asks_nothing_of_the_clause_before(shipped):
+    text = "they want someone to benchmark salaries and redo how they hire. Brookfield (the Leeds one?) lost three hygienists"
+    assert _tag(shipped, text).service_ids == ["hr_consulting"]
+    # a real question is still no cue's clause
+    assert _tag(shipped, "do they want someone to benchmark salaries and redo how they hire? nobody knows").lead is False
