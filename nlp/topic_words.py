@@ -1,6 +1,6 @@
 """Topic words: the catalog's vocabulary, one word at a time, for the remark with a plain need
-and no catalog phrase ("they want help fixing their hiring and onboarding, it's a handshake
-and a hard hat" names no phrase of hr_consulting, yet "hiring" and "onboarding" are its words).
+and no catalog phrase ("wants someone to benchmark salaries and redo how they hire" names no
+phrase of hr_consulting, yet "salary" and "hire" are its words).
 
 `topic_word_index` keeps a word for a service when most catalog phrases holding it are that
 service's. `scout_topic_words` guesses a service where a remark has at least `min_cues` need
@@ -77,7 +77,6 @@ class ScoutTopicWords(_SavedData):
         self, nlp: Language, name: str, terminators: list[str], not_after: list[str], min_words: int, min_cues: int
     ) -> None:
         self.name = name
-        self.not_after = not_after
         self._not_after = frozenset(nlp.vocab[w.lower()].norm for w in not_after)
         self.vocab = nlp.vocab
         self.min_words = min_words

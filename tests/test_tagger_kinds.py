@@ -345,6 +345,14 @@ def test_a_refusal_after_but_reaches_back_to_the_clause_it_answers(shipped):
         # round 8: money put in by investors, a system's cut-over
         ("investors put in another $12M at Globex last week", "funding_round"),
         ("Northwind cut over to NetSuite on the 1st", "technology_implementation"),
+        # round 15: an outside hire, a hyphenated company name, a numbered new state, a new
+        # office that opens, a system wanted in by a date, two systems compared
+        ("Pellham Tools brought in their first outside CEO last month", "leadership_change"),
+        ("the CFO at Harrow-Lane Foods walked out on Tuesday", "leadership_change"),
+        ("Bexley Dental is opening in a third state next spring", "geographic_expansion"),
+        ("their new Leeds office opens in June", "geographic_expansion"),
+        ("Orrin Freight wants a WMS in by Q2", "technology_implementation"),
+        ("Orrin Freight is comparing NetSuite vs Acumatica", "technology_implementation"),
     ],
 )
 def test_trigger_patterns_allow_the_common_word_orders(shipped, remark, trigger):
@@ -734,23 +742,6 @@ def test_plain_needs_name_a_service_by_its_catalog_words(shipped):
     assert _tag(shipped, "quick q, who benchmarks salaries for how we hire our own grads? nobody seems to know").lead is False
     # and a service the remark names outright is the only one
     assert _tag(shipped, text + ". their bookkeeping is a mess too").service_ids == ["outsourced_accounting"]
-
-
-@pytest.mark.parametrize(
-    ("text", "trigger"),
-    [
-        ("Pellham Tools brought in their first outside CEO last month", "leadership_change"),
-        ("the CFO at Harrow-Lane Foods walked out on Tuesday", "leadership_change"),
-        ("Bexley Dental is opening in a third state next spring", "geographic_expansion"),
-        ("their new Leeds office opens in June", "geographic_expansion"),
-        ("Orrin Freight wants a WMS in by Q2", "technology_implementation"),
-        ("Orrin Freight is comparing NetSuite vs Acumatica", "technology_implementation"),
-    ],
-)
-def test_trigger_families_of_round_15(shipped, text, trigger):
-    # an outside hire, a hyphenated company name, a numbered new state, a new office that
-    # opens, a system wanted in by a date, two systems compared
-    assert _tag(shipped, text).trigger_ids == [trigger]
 
 
 def test_trigger_families_of_round_15_keep_their_modifiers(shipped):
