@@ -18,8 +18,11 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +79,19 @@ def measure(label: str, fn: Callable[[str], object], texts: list[str]) -> dict:
     }
 
 
+def cold_load_s(config_path: str | Path) -> float:
+    """The pipeline's load at a first start, with no parsed rules cached yet (nlp/rules.py),
+    in a process of its own so this one's memory and caches stay as they were."""
+    code = (
+        "import sys, time, spacy; sys.path.insert(0, sys.argv[1]); spacy.blank('en')\n"
+        "from handlers.config import load_config; from nlp.tagger import build_tagger\n"
+        "catalog = load_config(sys.argv[2]).catalog; t0 = time.perf_counter(); build_tagger(catalog)\n"
+        "print(time.perf_counter() - t0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT), str(config_path)], capture_output=True, text=True)
+    return float(done.stdout) if done.returncode == 0 else float("nan")
+
+
 def median_round(rounds: list[dict]) -> dict:
     """The round with the median throughput (the upper one of two), whole, so its figures agree."""
     ranked = sorted(rounds, key=lambda r: r["remarks_per_s"])
@@ -103,6 +119,7 @@ def main() -> int:
     import spacy
 
     from handlers.config import load_config
+    from nlp.rules import CACHE_ENV
     from nlp.tagger import build_tagger
 
     texts = corpus(args.n)
@@ -112,11 +129,16 @@ def main() -> int:
     floor_rounds = [measure('spacy.blank("en") tokenizer', floor.make_doc, texts)]  # before Scout exists
     rss_floor = peak_rss_mb()
 
-    config = load_config(os.environ.get("SCOUT_CONFIG") or ROOT / "app.yaml")
+    config_path = os.environ.get("SCOUT_CONFIG") or ROOT / "app.yaml"
+    config = load_config(config_path)
     account = config.account("acme") or (config.accounts[0] if config.accounts else None)
+    cache = tempfile.mkdtemp(prefix="scout-bench-cache-")
+    os.environ[CACHE_ENV] = cache
+    load_cold_s = cold_load_s(config_path)  # fills the cache, as a first start does
     t0 = time.perf_counter()
     tagger = build_tagger(config.catalog)
     load_s = time.perf_counter() - t0
+    shutil.rmtree(cache, ignore_errors=True)
     rss_loaded = peak_rss_mb()
 
     scout_rounds = []
@@ -127,6 +149,7 @@ def main() -> int:
     floor_result = {**median_round(floor_rounds), "peak_rss_mb": round(rss_floor, 1)}
     scout_result = median_round(scout_rounds)
     scout_result["load_s"] = round(load_s, 3)
+    scout_result["load_cold_s"] = round(load_cold_s, 3)
     ratio = floor_result["remarks_per_s"] / scout_result["remarks_per_s"]
     targets = check_targets(scout_result, ratio)
     summary = {
@@ -152,7 +175,10 @@ def main() -> int:
         f"(Scout rounds: {scout_result['rounds_remarks_per_s']} remarks/s; "
         f"floor rounds: {floor_result['rounds_remarks_per_s']})"
     )
-    print(f"Scout pipeline load: {load_s:.3f} s; Scout is {ratio:.2f}x the tokenizer floor")
+    print(
+        f"Scout pipeline load: {load_s:.3f} s ({load_cold_s:.3f} s at a first start, before the "
+        f"parsed rules are cached); Scout is {ratio:.2f}x the tokenizer floor"
+    )
     print("targets:")
     labels = {
         "remarks_per_s": ("Scout throughput", ">=", "remarks/s"),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import srsly
-from spacy.attrs import FLAG19, IDX, LENGTH, LIKE_NUM, LOWER
+from spacy.attrs import FLAG19, IDX, LENGTH, LIKE_NUM, LOWER, NORM
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.pipeline import SpanRuler
@@ -126,6 +126,7 @@ class _PhraseKeys:
         self.make_doc = nlp.make_doc
         self.special = nlp.tokenizer.rules or {}
         self._word_norms: dict[str, int] = {}
+        self._norm_getter = nlp.vocab.lex_attr_getters[NORM]
         self._shared = shared
 
     def __call__(self, text: str) -> list[int]:
@@ -136,9 +137,13 @@ class _PhraseKeys:
         return [self._share(token.norm) for token in self.make_doc(text)]
 
     def _norm(self, word: str) -> int:
+        """The norm a lexeme of `word` has or would get, without making one: most phrase words
+        never occur in a remark, and a lexeme costs time and memory the vocab keeps."""
         norm = self._word_norms.get(word)
         if norm is None:
-            norm = self._word_norms[word] = self._share(self.vocab[word].norm)
+            vocab = self.vocab
+            value = vocab[word].norm if word in vocab else vocab.strings.add(self._norm_getter(word))
+            norm = self._word_norms[word] = self._share(value)
         return norm
 
     def _share(self, norm: int) -> int:
@@ -246,12 +251,17 @@ class ScoutSpanRuler(SpanRuler):
             return
         strings, label_ids = self.nlp.vocab.strings, self._match_label_id_map
         keys = _PhraseKeys(self.nlp, self._shared_norms)
+        by_key: dict[str, list[list[int]]] = {}  # one PhraseMatcher.add per key, not per phrase
         for entry in patterns:
             label, span_id = entry["label"], entry.get("id", "")
             key = repr((label, span_id))
-            label_ids[strings.as_int(key)] = {"label": label, "id": span_id}
+            if key not in by_key:
+                label_ids[strings.as_int(key)] = {"label": label, "id": span_id}
+                by_key[key] = []
             self._patterns.append(entry)
-            self.phrase_matcher.add(key, [keys(entry["pattern"])])
+            by_key[key].append(keys(entry["pattern"]))
+        for key, phrases in by_key.items():
+            self.phrase_matcher.add(key, phrases)
 
     def _lean(self) -> bool:
         return not len(self.matcher) and self.overwrite and self.spans_filter is None and not self.annotate_ents

@@ -3,8 +3,10 @@ SQLite always and on PostgreSQL too when TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,10 +15,16 @@ from sqlalchemy import text
 
 from handlers.context import Scout
 from handlers.requests import Request
+from nlp.rules import CACHE_ENV
 from nlp.tagger import build_tagger
 from store.db import Database, make_engine
 from store.migrate import upgrade
 from tests.firm import firm_config
+
+# Parsed rules are cached per user (nlp/rules.py); the suite keeps its own cache, so it neither
+# reads a developer's nor leaves files in it.
+os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="scout-test-cache-")
+atexit.register(shutil.rmtree, os.environ[CACHE_ENV], True)
 
 MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
