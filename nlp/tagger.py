@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import gc
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 import spacy
@@ -68,6 +70,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 _REFUSALS = {"negated", "declined"}
 OTHERS_PROVIDE = {"competitor", "in_house", "none"}
 _WALLETS_KEPT = 1000
+WORDS_KEPT = 50_000  # words remarks may add to the vocab for good (Tagger.__init__)
 
 
 class AccountLike(Protocol):
@@ -174,10 +177,20 @@ def _cue_phrases(rules: Rules) -> list[str]:
 class Tagger:
     """Maps a remark to services, triggers and a lead verdict, from the firm's catalog."""
 
-    def __init__(self, catalog: Catalog, rules: Rules | None = None) -> None:
+    def __init__(self, catalog: Catalog, rules: Rules | None = None, words_kept: int = WORDS_KEPT) -> None:
         self.catalog = catalog
         rules = rules or load_rules()
         self.nlp = build_pipeline(catalog, rules)
+        # The vocab keeps every word it meets (a lexeme and its strings, ~1.5 KB), so a bot up
+        # for months would grow without end. It keeps the first `words_kept` words remarks
+        # bring, the common ones, which then tokenize from cache; after that each remark is
+        # tagged in a spaCy memory zone, which frees the words it brought (~10% slower).
+        self._vocab_limit = len(self.nlp.vocab) + words_kept
+        self._zoned = False
+        # One remark at a time: the bot tags from worker threads too, and a memory zone swaps
+        # the vocab's allocator for every thread, so a remark tagged beside a zone could keep
+        # words the zone frees.
+        self._lock = threading.Lock()
         self._cue_margin = rules.nearest_cue_margin
         # The components called in turn, as nlp(text) does minus its per-call set-up (error
         # handlers, the pipeline list), which costs more than some components themselves.
@@ -200,18 +213,28 @@ class Tagger:
         """Tag one remark. `flagged` means a person already judged it a lead, so a bare
         mention of a service counts as its need."""
         clean = clean_markup(text)
-        doc = self._make_doc(clean)
-        doc.user_data[components.TEXT_KEY] = clean
-        for component in self._components:
-            doc = component(doc)
-        return self._decide(doc, clean, account, flagged)
+        with self._lock, self._words_zone():
+            doc = self._make_doc(clean)
+            doc.user_data[components.TEXT_KEY] = clean
+            for component in self._components:
+                doc = component(doc)
+            return self._decide(doc, clean, account, flagged)
 
     def tag_many(self, texts: Sequence[str], account: AccountLike | None = None) -> list[Tags]:
         cleaned = [clean_markup(t) for t in texts]
-        return [
-            self._decide(doc, clean, account, False)
-            for doc, clean in zip(self.nlp.pipe(cleaned), cleaned, strict=True)
-        ]
+        with self._lock, self._words_zone():
+            return [
+                self._decide(doc, clean, account, False)
+                for doc, clean in zip(self.nlp.pipe(cleaned), cleaned, strict=True)
+            ]
+
+    def _words_zone(self) -> AbstractContextManager[object]:
+        """A memory zone once the vocab holds its fill of words, else nothing. The Tags that
+        come out hold plain strings, never a Doc, so nothing outlives the zone it was made in.
+        (The vocab's length counts zoned words too, but it is read only until zones begin.)"""
+        if not self._zoned and len(self.nlp.vocab) > self._vocab_limit:
+            self._zoned = True
+        return self.nlp.memory_zone() if self._zoned else nullcontext()
 
     def _decide(self, doc: Doc, text: str, account: AccountLike | None, flagged: bool) -> Tags:
         mentions: list[Mention] = doc.user_data.get(components.MENTIONS_DATA) or []
