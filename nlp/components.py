@@ -345,6 +345,7 @@ class Mention:
     # Tokens between the mention and its nearest need or pain cue (0 for a need phrase, which
     # carries its own): where two services share a clause, the cue belongs to the nearer one.
     cue_distance: int | None = None
+    cue_span: tuple[int, int] | None = None  # (start, end) of that nearest cue
 
 
 class _WordsFlag:
@@ -536,7 +537,7 @@ class ScoutContext:
         for start, end, label, span_id in mentions:
             mention = Mention(label, span_id, start, end, span_text(start, end), clause=clause[start])
             if label == NEED_PHRASE:
-                mention.cue_distance = 0
+                mention.cue_distance, mention.cue_span = 0, (start, end)
             here = by_clause.get(clause[start], [])
             if len(here) > _FEW_CUES:  # a long clause: look only where a cue can reach
                 index = indexes.get(clause[start])
@@ -726,9 +727,14 @@ _CUE_WINDOW = 40  # in a long clause, how far (tokens) a cue's distance to a men
 def _nearer_cue(mention: Mention, cue_start: int, cue_end: int) -> None:
     """Keep the distance to the nearest need or pain cue; a cue inside the mention is at 0."""
     start, end = mention.start, mention.end
-    distance = start - cue_end if cue_end <= start else cue_start - end if cue_start >= end else 0
+    distance = _gap(start, end, cue_start, cue_end)
     if mention.cue_distance is None or distance < mention.cue_distance:
-        mention.cue_distance = distance
+        mention.cue_distance, mention.cue_span = distance, (cue_start, cue_end)
+
+
+def _gap(start: int, end: int, other_start: int, other_end: int) -> int:
+    """Tokens between two spans; 0 where they touch or overlap."""
+    return start - other_end if other_end <= start else other_start - end if other_start >= end else 0
 
 
 class _ClauseCues:

@@ -367,13 +367,14 @@ def _outcompeted(services: dict[str, ServiceTag], scored: list[tuple[Mention, fl
 def _has_nearer_rival(
     mention: Mention, services: dict[str, ServiceTag], scored: list[tuple[Mention, float]], margin: int
 ) -> bool:
-    if mention.kind != TOPIC or not mention.cued or mention.cue_distance is None:
+    if mention.kind != TOPIC or not mention.cued or mention.cue_span is None:
         return False
+    cue_start, cue_end = mention.cue_span
     return any(
         other.id != mention.id
         and other.clause == mention.clause
         and other.cue_distance is not None
-        and other.cue_distance + margin < mention.cue_distance
+        and components._gap(other.start, other.end, cue_start, cue_end) + margin < mention.cue_distance
         and services.get(other.id, _NO_TAG).score > CUED_TOPIC_SCORE
         for other, _ in scored
     )

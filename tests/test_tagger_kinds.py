@@ -596,6 +596,16 @@ def test_a_topic_with_its_own_cue_is_still_a_need(shipped):
     assert _tag(shipped, "the old hardware keeps dying on them").service_ids == ["infrastructure_setup"]
 
 
+def test_a_stronger_service_far_from_the_topics_cue_does_not_take_it(shipped):
+    # "is a disaster" sits by quickbooks; the bookkeeper's need phrase, a clause-length away,
+    # has its own cue, so each service keeps its own (the rule once compared distances only).
+    remark = (
+        "their quickbooks setup is a disaster, no classes or locations so they can't get a P&L by store, "
+        "and the bookkeeper is 3 months behind on entries"
+    )
+    assert sorted(_tag(shipped, remark).service_ids) == ["financial_systems", "outsourced_accounting"]
+
+
 def test_we_with_any_past_verb_is_our_own_work_done(shipped):
     # No phrase lists "we migrated": the subject "we" and a past verb make it our work, done.
     tags = _tag(shipped, "we migrated their file server to azure last spring")
