@@ -779,3 +779,33 @@ def test_a_question_mark_in_a_bracketed_aside_asks_nothing_of_the_clause_before(
     assert _tag(shipped, text).service_ids == ["hr_consulting"]
     # a real question is still no cue's clause
     assert _tag(shipped, "do they want someone to benchmark salaries and redo how they hire? nobody knows").lead is False
+
+
+@pytest.mark.parametrize(
+    ("remark", "trigger", "not_trigger"),
+    [
+        # an opening verb, a few words, a kind of site, then where
+        ("Brightwater is opening a small distribution warehouse in Leeds next spring", "geographic_expansion", None),
+        ("they opened depots in Reno and Boise last quarter", "geographic_expansion", None),
+        # sites planned by count; sites bought by count are the deal
+        ("plan is 8 stores in Perth by the end of next year", "geographic_expansion", None),
+        ("Harlow Foods is buying two restaurants in Bristol", "ma_activity", "geographic_expansion"),
+        ("they're looking at buying 4 more salons from the founder", "ma_activity", None),
+        # a stake sold is a deal; an investor taking one is a round
+        ("the family is selling their 30% stake to the founder", "ma_activity", None),
+        ("Penrose Capital took a minority stake last month", "funding_round", "ma_activity"),
+        # a split into companies is a deal; into divisions, a reorg
+        ("Elmwood is splitting into two companies next year", "ma_activity", None),
+        ("Elmwood is splitting into two divisions next year", None, "ma_activity"),
+        ("Cleanwave raised SGD 3m from angels", "funding_round", None),
+        ("Northwind just cracked $50m", "growth_milestone", None),
+        # owners staying on in their roles refuse nothing
+        ("Ridgeway is merging with Tessera, both founders staying on", "ma_activity", None),
+    ],
+)
+def test_trigger_shapes_of_session_13(shipped, remark, trigger, not_trigger):
+    ids = _tag(shipped, remark).trigger_ids
+    if trigger is not None:
+        assert trigger in ids
+    if not_trigger is not None:
+        assert not_trigger not in ids
