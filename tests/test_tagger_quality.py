@@ -100,11 +100,16 @@ FLOORS = {
     "dev75.jsonl": {"services_f1": 0.80, "triggers_f1": 0.94, "false_alarms": 0.03},
     "dev76.jsonl": {"services_f1": 0.77, "triggers_f1": 0.90, "false_alarms": 0.03},
     "dev77.jsonl": {"services_f1": 0.78, "triggers_f1": 0.86, "false_alarms": 0.05},
-    # dev78-81 were written during round 17 (its unseen reading): first readings, not tuned on
-    "dev78.jsonl": {"services_f1": 0.79, "triggers_f1": 0.89, "false_alarms": 0.04},
-    "dev79.jsonl": {"services_f1": 0.71, "triggers_f1": 0.75, "false_alarms": 0.09},
-    "dev80.jsonl": {"services_f1": 0.74, "triggers_f1": 0.76, "false_alarms": 0.06},
-    "dev81.jsonl": {"services_f1": 0.74, "triggers_f1": 0.89, "false_alarms": 0.07},
+    # dev78-81 were written during round 17 (its unseen reading); session 13 tuned trigger shapes on them
+    "dev78.jsonl": {"services_f1": 0.80, "triggers_f1": 0.91, "false_alarms": 0.04},
+    "dev79.jsonl": {"services_f1": 0.71, "triggers_f1": 0.85, "false_alarms": 0.09},
+    "dev80.jsonl": {"services_f1": 0.75, "triggers_f1": 0.81, "false_alarms": 0.06},
+    "dev81.jsonl": {"services_f1": 0.76, "triggers_f1": 0.90, "false_alarms": 0.07},
+    # dev82-85 were written during session 13 (its unseen reading): first readings, not tuned on
+    "dev82.jsonl": {"services_f1": 0.80, "triggers_f1": 0.87, "false_alarms": 0.03},
+    "dev83.jsonl": {"services_f1": 0.80, "triggers_f1": 0.88, "false_alarms": 0.09},
+    "dev84.jsonl": {"services_f1": 0.75, "triggers_f1": 0.86, "false_alarms": 0.14},
+    "dev85.jsonl": {"services_f1": 0.81, "triggers_f1": 0.82, "false_alarms": 0.03},
 }
 
 
