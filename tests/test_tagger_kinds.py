@@ -801,6 +801,19 @@ def test_a_question_mark_in_a_bracketed_aside_asks_nothing_of_the_clause_before(
         ("Northwind just cracked $50m", "growth_milestone", None),
         # owners staying on in their roles refuse nothing
         ("Ridgeway is merging with Tessera, both founders staying on", "ma_activity", None),
+        # a new or changed rule of any name; obligations a client grows into are not one
+        ("the new EU deforestation rules are going to hit Brightwater's sourcing", "regulatory_change", None),
+        ("payroll tax rules changing from July and they have staff in 3 states", "regulatory_change", None),
+        ("they passed 50 staff so a pile of new HR obligations apply", None, "regulatory_change"),
+        # a role ended by others, a person now in the role
+        ("the CFO at Greystone got replaced last month", "leadership_change", None),
+        ("the founder stepped back and Priya is now CEO", "leadership_change", None),
+        # a size that doubled to a figure or went from one figure to another; profits jumping is tax talk
+        ("revenue at Tallis doubled to $12m this year", "growth_milestone", None),
+        ("headcount going from 80 to 200 by June", "growth_milestone", None),
+        ("profits jumped this year so the owner wants to talk about tax", None, "growth_milestone"),
+        # a mine is a place, not a friend of mine
+        ("Outback Catering won the mine camp contract, headcount going from 120 to 300", "growth_milestone", None),
     ],
 )
 def test_trigger_shapes_of_session_13(shipped, remark, trigger, not_trigger):
