@@ -34,6 +34,9 @@ NEED, PAIN, EXPAND, MOD = "NEED", "PAIN", "EXPAND", "MOD"
 # competitor"); it swallows the cues inside it. NOT_SERVICE: a phrase holding a service word
 # that never names a need for it ("audit committee", "auditors flagged"); it swallows the mention.
 PSEUDO, NOT_SERVICE = "PSEUDO", "NOT_SERVICE"
+# CONSIDER: a word that makes the news after it a thought ("looked at a merger"), so a refusal
+# in the next clause reaches the trigger.
+CONSIDER = "CONSIDER"
 # NOT_TRIGGER: a phrase that reads like news and is not ("before the series a", "talks fell
 # apart"); a trigger mention it overlaps is dropped.
 NOT_TRIGGER = "NOT_TRIGGER"
@@ -507,10 +510,11 @@ class ScoutContext:
         def span_text(start: int, end: int) -> str:
             return text[offsets[start] : offsets[end - 1] + lengths[end - 1]]
 
-        found = [m for m in matches if m[2] not in MENTIONS]
+        found = [m for m in matches if m[2] not in MENTIONS and m[2] != CONSIDER]
         if own_work is not None:
             found += own_work.cues(table[:, 3:])
-        cues = _drop_pseudo(_drop_contained(found))
+        # A consideration word only marks its clause; it hides no cue it overlaps ("looked at").
+        cues = _drop_pseudo(_drop_contained(found)) + [m for m in matches if m[2] == CONSIDER]
         cues_at = [(*cue, clause[cue[0]], self._scope(cue)) for cue in cues]
         kinds = {c[5][0] for c in cues_at if c[2] == MOD}
         closing = any(c[5][1] == CLOSING for c in cues_at if c[2] == MOD)
@@ -568,11 +572,12 @@ class ScoutContext:
     def _mark(self, mention: Mention, cues: list[tuple], lowers: list[int], span_text: Callable) -> None:
         """Cued, expanded and modified, from the cues of the mention's clause."""
         start, end, label = mention.start, mention.end, mention.kind
+        thought = label == TRIGGER and any(c[2] == CONSIDER and c[4] == mention.clause and c[1] <= start for c in cues)
         for cue_start, cue_end, cue_label, cue_id, _clause, scope in cues:
             if label == TRIGGER and cue_id == self._own_cue_id:  # our work says nothing of the client's news
                 continue
             if scope[1] == REACH_BACK:  # news about the client is not refused by a later clause
-                if (label != TRIGGER or scope[2]) and cue_start >= end:
+                if (label != TRIGGER or scope[2] or thought) and cue_start >= end:
                     mention.modifiers.append((scope[0], span_text(cue_start, cue_end)))
                 continue
             overlaps = cue_start < end and cue_end > start

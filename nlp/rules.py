@@ -101,6 +101,10 @@ class Rules(BaseModel):
         default_factory=list, description="Terminators that join two halves of one thought ('but')."
     )
     pseudo: list[str] = Field(default_factory=list, description="Phrases that look like modifiers and are not.")
+    considering: list[str] = Field(
+        default_factory=list,
+        description="Words that make news a thought ('looked at a merger'): a refusal in the next clause reaches it.",
+    )
     not_services: list[str] = Field(
         default_factory=list, description="Phrases holding a service word that never name a need for it."
     )

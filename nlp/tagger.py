@@ -37,6 +37,7 @@ from nlp.catalog import Catalog, WalletLine
 from nlp.clean import clean_markup
 from nlp.components import (
     CLOSING,
+    CONSIDER,
     EXPAND,
     MOD,
     NEED,
@@ -106,6 +107,7 @@ def build_pipeline(catalog: Catalog, rules: Rules) -> Language:
     add(phrase_patterns(PAIN, rules.pain))
     add(phrase_patterns(EXPAND, rules.expand))
     add(phrase_patterns(PSEUDO, rules.pseudo))
+    add(phrase_patterns(CONSIDER, rules.considering))
     add(phrase_patterns(NOT_SERVICE, rules.not_services))
     add(phrase_patterns(NOT_TRIGGER, rules.not_triggers))
     for kind, cues in rules.modifiers.items():

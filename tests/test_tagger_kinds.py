@@ -822,3 +822,21 @@ def test_trigger_shapes_of_session_13(shipped, remark, trigger, not_trigger):
         assert trigger in ids
     if not_trigger is not None:
         assert not_trigger not in ids
+
+
+@pytest.mark.parametrize(
+    "remark",
+    [
+        "Brightwater thought about a second office in Lyon but they dropped the idea, too expensive",
+        "their board looked at a merger with the Leeds group but voted it down last week",
+    ],
+)
+def test_news_that_was_only_a_thought_is_refused_by_the_next_clause(shipped, remark):
+    tags = _tag(shipped, remark)
+    assert tags.lead is False
+    assert "declined" in {m.kind for m in tags.modifiers}
+
+
+def test_news_said_plainly_or_only_considered_stays_news(shipped):
+    assert "ma_activity" in _tag(shipped, "the board is looking at a merger with Tessera").trigger_ids
+    assert "funding_round" in _tag(shipped, "they closed a Series B but declined our offer of a CFO").trigger_ids
