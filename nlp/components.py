@@ -732,12 +732,12 @@ _CUE_WINDOW = 40  # in a long clause, how far (tokens) a cue's distance to a men
 def _nearer_cue(mention: Mention, cue_start: int, cue_end: int) -> None:
     """Keep the distance to the nearest need or pain cue; a cue inside the mention is at 0."""
     start, end = mention.start, mention.end
-    distance = _gap(start, end, cue_start, cue_end)
+    distance = span_gap(start, end, cue_start, cue_end)
     if mention.cue_distance is None or distance < mention.cue_distance:
         mention.cue_distance, mention.cue_span = distance, (cue_start, cue_end)
 
 
-def _gap(start: int, end: int, other_start: int, other_end: int) -> int:
+def span_gap(start: int, end: int, other_start: int, other_end: int) -> int:
     """Tokens between two spans; 0 where they touch or overlap."""
     return start - other_end if other_end <= start else other_start - end if other_start >= end else 0
 

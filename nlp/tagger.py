@@ -376,7 +376,7 @@ def _has_nearer_rival(
         other.id != mention.id
         and other.clause == mention.clause
         and other.cue_distance is not None
-        and components._gap(other.start, other.end, cue_start, cue_end) + margin < mention.cue_distance
+        and components.span_gap(other.start, other.end, cue_start, cue_end) + margin < mention.cue_distance
         and services.get(other.id, _NO_TAG).score > CUED_TOPIC_SCORE
         for other, _ in scored
     )
